@@ -1,0 +1,126 @@
+"""Configuration: every build option in one frozen object, from `flashgen.yaml` and the command line."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import __version__
+from .errors import ConfigError
+
+CONFIG_NAME = "flashgen.yaml"
+DEFAULT_DECK = "{root}::{category}"
+DECK_PLACEHOLDERS = ("root", "category", "categories", "type", "year", "author", "title", "folder")
+
+
+@dataclass(frozen=True)
+class Options:
+    """All options of a build. Those marked `output=True` change the cards, and so the cache key."""
+
+    paths: tuple[Path, ...] = (Path("."),)
+    output: Path = Path("decks")
+    name: str = "notes"
+    deck: str = field(default=DEFAULT_DECK, metadata={"output": True})
+    root: str = field(default="", metadata={"output": True})  # the top deck; defaults to `name`
+    dry_run: bool = False
+
+    @property
+    def deck_root(self) -> str:
+        return self.root or self.name
+
+    @property
+    def package_path(self) -> Path:
+        return self.output / f"{self.name}.apkg"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.output / f"{self.name}.lock.json"
+
+    def cache_key(self) -> str:
+        """Names what the cards depend on besides the notes: flashgen's version and output options."""
+        parts = [__version__] + [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.metadata.get("output")]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+# Keys accepted in flashgen.yaml, with the type each must have.
+_FILE_KEYS: Mapping[str, type] = {"name": str, "output": str, "deck": str, "root": str}
+
+
+def load_options(
+    paths: Sequence[Path] = (),
+    *,
+    config_file: Path | None = None,
+    **overrides: Any,
+) -> Options:
+    """Options from `flashgen.yaml` (in the first notes folder, or `config_file`), then `overrides`.
+
+    Overrides that are None were not given on the command line and leave the file's value.
+    """
+    paths = tuple(Path(p) for p in paths) or (Path("."),)
+    values: dict[str, Any] = {}
+    if config_file is None:
+        folder = paths[0] if paths[0].is_dir() else paths[0].parent
+        candidate = folder / CONFIG_NAME
+        config_file = candidate if candidate.is_file() else None
+    if config_file is not None:
+        values.update(_read_config(config_file))
+        if "output" in values:
+            values["output"] = (config_file.parent / values["output"]).resolve()
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["paths"] = paths
+    values["output"] = Path(values.get("output") or "decks")
+    values["name"] = package_name(values.get("name") or _default_name(paths))
+    _check_deck_template(values.get("deck", DEFAULT_DECK), config_file)
+    return Options(**values)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a mapping of option names to values")
+    problems = []
+    for key, value in data.items():
+        if key not in _FILE_KEYS:
+            problems.append(f"unknown option '{key}' (known: {', '.join(sorted(_FILE_KEYS))})")
+        elif not isinstance(value, _FILE_KEYS[key]):
+            problems.append(f"option '{key}' must be {_FILE_KEYS[key].__name__}, not {type(value).__name__}")
+    if problems:
+        raise ConfigError(f"{path}: " + "; ".join(problems))
+    return dict(data)
+
+
+def _check_deck_template(template: str, source: Path | None) -> None:
+    where = f"{source}: " if source else ""
+    for name in re.findall(r"\{([^{}]*)\}", template):
+        if name not in DECK_PLACEHOLDERS:
+            raise ConfigError(
+                f"{where}deck template {template!r} uses unknown placeholder {{{name}}} "
+                f"(known: {', '.join('{' + p + '}' for p in DECK_PLACEHOLDERS)})"
+            )
+
+
+def _default_name(paths: Sequence[Path]) -> str:
+    first = paths[0].resolve()
+    return (first if first.is_dir() else first.parent).name or "notes"
+
+
+def package_name(name: str) -> str:
+    """A safe file name for the package; never `collection` or `backup-*`,
+    which Anki would take for a whole-collection backup."""
+    cleaned = re.sub(r"[^\w.\- ]+", "-", name, flags=re.UNICODE).strip(" .-") or "notes"
+    if cleaned.lower() == "collection" or cleaned.lower().startswith("backup"):
+        cleaned = f"flashgen-{cleaned}"
+    return cleaned

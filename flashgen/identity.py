@@ -1,0 +1,385 @@
+"""Identities: the lasting Anki GUID, cloze numbers and modification time of every card.
+
+The rules, in one place:
+
+1. A takeaway is known by a *takeaway id*. A new takeaway's id is derived from
+   its note's key (front matter `id`, else the note's path) and its text, so a
+   build without a lock file gives unchanged notes the same ids as before, and
+   equal text in two notes never collides.
+2. With a lock file, each takeaway of this build is matched to one of the last
+   build, in this order: same note and same text (wherever it moved in the
+   note); same text in another note (a moved takeaway); similar text in the same
+   note (a typo fixed or a rewording, by fuzzy ratio >= `SIMILAR`). A note file
+   that was renamed or moved is recognised by its front matter `id`, its title,
+   or by sharing takeaways with a note that disappeared. A matched takeaway
+   keeps its id.
+3. A card's GUID is derived from its takeaway id and its role (the rule that made
+   it); a matched takeaway's cards keep their GUIDs, matched by role, else by kind
+   in order.
+4. Cloze numbers stay with their deleted text: kept deletions keep their number,
+   new ones get numbers never used before in that note.
+5. A card whose fields and tags are unchanged keeps its modification time, so
+   re-importing updates only what changed; a changed card gets a time newer
+   than any it had, even within the same second.
+6. Cards of takeaways that disappeared are kept as *removed*: exported with the
+   tag `flashgen::removed` until pruned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from rapidfuzz import fuzz
+
+from . import cards as cards_stage
+from .cards import Card
+from .lock import Lock, Record
+from .takeaways import Takeaway
+
+SIMILAR = 60  # rapidfuzz ratio (0-100) above which a changed takeaway is the same takeaway
+
+# `removed`: its takeaway disappeared in this build; `retired`: removed in an earlier build.
+Status = Literal["added", "updated", "unchanged", "moved", "removed", "retired"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A card with its lasting identity, ready for the package."""
+
+    card: Card
+    guid: str
+    mod: int
+    front: str  # the card's front with its final cloze numbers
+    status: Status
+    record: Record
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every card of the build with its identity, and what changed since the lock file."""
+
+    identities: tuple[Identity, ...]
+    kept: tuple[Record, ...] = ()  # cards of notes that failed to read: left as they were
+
+    def count(self, status: Status) -> int:
+        return sum(1 for i in self.identities if i.status == status)
+
+    def records(self) -> tuple[Record, ...]:
+        return tuple(i.record for i in self.identities) + self.kept
+
+
+def digest(*parts: str) -> bytes:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _base62(data: bytes, length: int = 12) -> str:
+    number = int.from_bytes(data[:9], "big")
+    out = []
+    for _ in range(length):
+        number, rest = divmod(number, 62)
+        out.append(_ALPHABET[rest])
+    return "".join(out)
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def note_key(takeaway: Takeaway) -> str:
+    note = takeaway.note
+    return f"id:{note.note_id}" if note.note_id else note.rel
+
+
+def takeaway_id(key: str, text: str, occurrence: int) -> str:
+    return _base62(digest("takeaway", key, normalise(text), str(occurrence)))
+
+
+def card_guid(tid: str, role: str) -> str:
+    return "fg" + _base62(digest("card", tid, role), 11)
+
+
+def content_hash(card: Card, front: str) -> str:
+    """What Anki shows and files: fields, tags and the note file (not the line, which moves freely)."""
+    parts = [card.kind, front, card.back, card.extra, card.context, card.takeaway.note.rel, " ".join(card.tags)]
+    parts.append("reverse" if card.reverse else "")
+    return digest(*parts).hex()[:20]
+
+
+@dataclass
+class _New:
+    """A takeaway of this build during matching."""
+
+    takeaway: Takeaway
+    cards: list[Card]
+    key: str
+    text: str
+    occurrence: int
+    old: _Old | None = None
+
+
+@dataclass
+class _Old:
+    """A takeaway of the lock file during matching."""
+
+    tid: str
+    key: str
+    title: str
+    text: str
+    records: list[Record]
+    active: bool
+    taken: bool = False
+
+
+def assign(
+    cards: Sequence[Card], lock: Lock, now: int, *, prune: bool = False, keep: Collection[str] = frozenset()
+) -> Plan:
+    """Give every card its GUID, cloze numbers and modification time; find what was removed.
+
+    Cards of the notes named in `keep` (notes that could not be read this time)
+    are left as the lock file has them, neither matched nor removed.
+    """
+    new = _group(cards)
+    kept = tuple(r for r in lock.records if r.path in keep)
+    old = _old_takeaways(r for r in lock.records if r.path not in keep)
+    _match(new, old)
+
+    used_tids = {r.takeaway for r in lock.records}
+    used_guids = {r.guid for r in lock.records}
+    identities: list[Identity] = []
+    for item in new:
+        tid = item.old.tid if item.old else _fresh(takeaway_id(item.key, item.text, item.occurrence), used_tids)
+        used_tids.add(tid)
+        for card, record in _pair_cards(item.cards, item.old.records if item.old else []):
+            guid = record.guid if record else _fresh(card_guid(tid, card.role), used_guids)
+            used_guids.add(guid)
+            identities.append(_identify(card, tid, guid, record, now))
+
+    for o in old:
+        if o.taken:
+            continue
+        for record in o.records:
+            if record.status == "active":
+                record = replace(record, status="removed", mod=max(now, record.mod + 1))
+                status: Status = "removed"
+            elif prune:
+                continue
+            else:
+                status = "retired"
+            card = cards_stage.retired(record)
+            identities.append(Identity(card, record.guid, record.mod, card.front, status, record))
+    return Plan(tuple(identities), kept)
+
+
+def _fresh(candidate: str, used: set[str]) -> str:
+    """`candidate`, or a salted variant if an earlier card already holds it."""
+    salt = 0
+    result = candidate
+    while result in used:
+        salt += 1
+        result = candidate[:2] + _base62(digest(candidate, str(salt)), len(candidate) - 2)
+    return result
+
+
+def _group(cards: Sequence[Card]) -> list[_New]:
+    groups: dict[int, _New] = {}
+    seen: dict[tuple[str, str], int] = defaultdict(int)
+    for card in cards:
+        item = groups.get(id(card.takeaway))
+        if item is None:
+            takeaway = card.takeaway
+            key = note_key(takeaway)
+            text = normalise(takeaway.full_text)
+            occurrence = seen[key, text]
+            seen[key, text] += 1
+            item = groups[id(takeaway)] = _New(takeaway, [], key, text, occurrence)
+        item.cards.append(card)
+    return list(groups.values())
+
+
+def _old_takeaways(records: Iterable[Record]) -> list[_Old]:
+    by_tid: dict[str, _Old] = {}
+    for record in records:
+        old = by_tid.get(record.takeaway)
+        if old is None:
+            old = by_tid[record.takeaway] = _Old(
+                record.takeaway, record.note, record.title, normalise(record.text), [], record.status == "active"
+            )
+        old.records.append(record)
+    return list(by_tid.values())
+
+
+def _match(new: list[_New], old: list[_Old]) -> None:
+    aliases = _note_aliases(new, old)
+
+    def key_of(item: _New) -> str:
+        return aliases.get(item.key, item.key)
+
+    def take(item: _New, candidate: _Old) -> None:
+        item.old = candidate
+        candidate.taken = True
+
+    # 1. Same note, same text.
+    exact: dict[tuple[str, str], list[_Old]] = defaultdict(list)
+    for o in sorted(old, key=lambda o: not o.active):
+        exact[o.key, o.text].append(o)
+    for item in new:
+        pool = [o for o in exact.get((key_of(item), item.text), ()) if not o.taken]
+        if pool:
+            take(item, pool[0])
+    # 2. Same text in another note: the takeaway moved.
+    by_text: dict[str, list[_Old]] = defaultdict(list)
+    for o in sorted(old, key=lambda o: not o.active):
+        by_text[o.text].append(o)
+    for item in new:
+        if item.old is None:
+            pool = [o for o in by_text.get(item.text, ()) if not o.taken]
+            if pool:
+                take(item, pool[0])
+    # 3. Similar text in the same note: edited in place.
+    by_key: dict[str, list[_Old]] = defaultdict(list)
+    for o in old:
+        if o.active and not o.taken:
+            by_key[o.key].append(o)
+    pending: dict[str, list[_New]] = defaultdict(list)
+    for item in new:
+        if item.old is None and by_key.get(key_of(item)):
+            pending[key_of(item)].append(item)
+    for key, items in pending.items():
+        scored = sorted(
+            (
+                (fuzz.ratio(item.text, o.text), -abs(i - j), i, j)
+                for i, item in enumerate(items)
+                for j, o in enumerate(by_key[key])
+            ),
+            reverse=True,
+        )
+        for score, _, i, j in scored:
+            if score < SIMILAR:
+                break
+            item, o = items[i], by_key[key][j]
+            if item.old is None and not o.taken:
+                take(item, o)
+
+
+def _note_aliases(new: Sequence[_New], old: Sequence[_Old]) -> dict[str, str]:
+    """Map the key of each note that is new in this build to the vanished note it was renamed from."""
+    new_keys = {item.key for item in new}
+    old_keys = {o.key for o in old if o.active}
+    vanished = old_keys - new_keys
+    if not vanished:
+        return {}
+    titles: dict[str, str] = {}
+    texts: dict[str, set[str]] = defaultdict(set)
+    for o in old:
+        if o.key in vanished:
+            titles.setdefault(o.key, o.title)
+            texts[o.key].add(o.text)
+    aliases: dict[str, str] = {}
+    fresh: dict[str, list[_New]] = defaultdict(list)
+    for item in new:
+        if item.key not in old_keys:
+            fresh[item.key].append(item)
+    for key, items in sorted(fresh.items()):
+        title = items[0].takeaway.note.title
+        candidates = [k for k in sorted(vanished) if k not in aliases.values()]
+        by_title = [k for k in candidates if titles.get(k) == title]
+        if by_title:
+            aliases[key] = by_title[0]
+            continue
+        shared = [(len(texts[k] & {i.text for i in items}), k) for k in candidates]
+        best = max(shared, default=(0, ""))
+        if best[0] > 0:
+            aliases[key] = best[1]
+    return aliases
+
+
+def _pair_cards(cards: Sequence[Card], records: Sequence[Record]) -> list[tuple[Card, Record | None]]:
+    """Pair a takeaway's cards with its old records: same role first, then same kind in order."""
+    pool = [r for r in records]
+    pairs: list[tuple[Card, Record | None]] = []
+    unpaired: list[int] = []
+    for index, card in enumerate(cards):
+        match = next((r for r in pool if r.role == card.role), None)
+        if match is not None:
+            pool.remove(match)
+        else:
+            unpaired.append(index)
+        pairs.append((card, match))
+    for index in unpaired:
+        card = cards[index]
+        match = next((r for r in pool if r.kind == card.kind), None)
+        if match is not None:
+            pool.remove(match)
+            pairs[index] = (card, match)
+    return pairs
+
+
+def _cloze_numbers(deletions: Sequence[str], record: Record | None) -> tuple[list[int], int]:
+    """Lasting numbers for a cloze card's deletions: kept text keeps its number."""
+    if record is None:
+        return list(range(1, len(deletions) + 1)), len(deletions)
+    previous: dict[str, list[int]] = defaultdict(list)
+    for number, text in record.clozes:
+        previous[text].append(number)
+    numbers: list[int | None] = []
+    for text in deletions:
+        numbers.append(previous[text].pop(0) if previous.get(text) else None)
+    # A reworded deletion keeps the number of the most similar unused one.
+    unused = {n: t for t, ns in previous.items() for n in ns}
+    for i, text in enumerate(deletions):
+        if numbers[i] is None and unused:
+            score, number = max((fuzz.ratio(text, t), n) for n, t in unused.items())
+            if score >= SIMILAR:
+                numbers[i] = number
+                del unused[number]
+    highest = max(record.cloze_max, *(n for n in numbers if n is not None), 0)
+    final: list[int] = []
+    for number in numbers:
+        if number is None:
+            highest += 1
+            number = highest
+        final.append(number)
+    return final, highest
+
+
+def _identify(card: Card, tid: str, guid: str, record: Record | None, now: int) -> Identity:
+    front, clozes, cloze_max = card.front, (), 0
+    if card.deletions:
+        numbers, cloze_max = _cloze_numbers(card.deletions, record)
+        front = cards_stage.renumber(card.front, numbers)
+        clozes = tuple(sorted(zip(numbers, card.deletions)))
+    takeaway = card.takeaway
+    fingerprint = content_hash(card, front)
+    status: Status
+    if record is None:
+        status, mod = "added", now
+    elif record.status == "active" and record.hash == fingerprint:
+        status, mod = "unchanged", record.mod
+    else:
+        status, mod = "updated", max(now, record.mod + 1)
+    if record is not None and status != "added" and (record.path != takeaway.note.rel or record.deck != card.deck):
+        status = "moved"
+    new_record = Record(
+        guid=guid,
+        note=note_key(takeaway),
+        path=takeaway.note.rel,
+        title=takeaway.note.title,
+        takeaway=tid,
+        line=takeaway.line,
+        role=card.role,
+        kind=card.kind,
+        text=takeaway.full_text,
+        deck=card.deck,
+        hash=fingerprint,
+        mod=mod,
+        clozes=clozes,
+        cloze_max=cloze_max,
+    )
+    return Identity(card, guid, mod, front, status, new_record)

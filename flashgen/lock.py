@@ -1,0 +1,106 @@
+"""The lock file: what each card flashgen made is called in Anki (its GUID) and where it came from.
+
+It sits beside the package (`decks/<name>.lock.json`), is sorted and indented
+so it diffs well, and users may commit it with their notes. Losing it is not
+fatal: GUIDs of unchanged takeaways are derived again (see `identity`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from .errors import OutputError
+
+LOCK_FORMAT = 1
+Status = Literal["active", "removed"]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One Anki note made by flashgen."""
+
+    guid: str
+    note: str  # the note's key: front matter `id`, else its path relative to the notes folder
+    path: str  # the note file, relative to the notes folder
+    title: str
+    takeaway: str  # the takeaway's lasting id (see identity.takeaway_id)
+    line: int
+    role: str
+    kind: str  # "basic" or "cloze"
+    text: str  # the takeaway's markdown, nested items included
+    deck: str
+    hash: str  # of the fields and tags Anki receives
+    mod: int  # the note's modification time in the package (seconds)
+    status: Status = "active"
+    clozes: tuple[tuple[int, str], ...] = ()  # cloze number and deleted text
+    cloze_max: int = 0  # highest cloze number ever used, so retired numbers are not reused
+
+
+@dataclass(frozen=True)
+class Lock:
+    records: tuple[Record, ...] = ()
+
+    def active(self) -> tuple[Record, ...]:
+        return tuple(r for r in self.records if r.status == "active")
+
+
+def load(path: Path) -> Lock:
+    """Read a lock file; a missing one is empty, a damaged one is an error (it holds review-history links)."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Lock()
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot read the lock file: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(raw)
+        if data.get("format") != LOCK_FORMAT:
+            raise ValueError(f"unknown format {data.get('format')!r}")
+        records = tuple(_record(r) for r in data["cards"])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise OutputError(
+            f"{path}: the lock file is damaged ({exc}); restore it from version control, "
+            "or delete it to derive card identities afresh"
+        ) from None
+    return Lock(records)
+
+
+def _record(raw: dict[str, object]) -> Record:
+    data = dict(raw)
+    data["clozes"] = tuple((int(n), str(t)) for n, t in data.get("clozes", ()))  # type: ignore[attr-defined]
+    return Record(**data)  # type: ignore[arg-type]
+
+
+def dumps(records: Iterable[Record]) -> str:
+    ordered = sorted(records, key=lambda r: (r.status != "active", r.path, r.line, r.role, r.guid))
+    cards = []
+    for record in ordered:
+        data = asdict(record)
+        if not record.clozes:
+            del data["clozes"], data["cloze_max"]
+        cards.append(data)
+    return json.dumps({"format": LOCK_FORMAT, "cards": cards}, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write `path` through a temporary file in the same folder and a rename."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

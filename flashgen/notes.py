@@ -1,0 +1,312 @@
+"""Notes: find markdown files and read them into `SourceNote` records.
+
+Front matter may be YAML between `---` fences, TOML between `+++` fences, or
+absent. Everything the later stages need from it is normalised here, so they
+never see raw front matter dictionaries.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import BaseHandler, YAMLHandler
+
+from .errors import SourceError
+
+NOTE_SUFFIXES = (".md", ".markdown")
+
+# Folders that hold tooling, not notes (Obsidian, git, our own output).
+SKIPPED_DIRS = frozenset({".git", ".obsidian", ".trash", "node_modules", ".venv", "__pycache__"})
+
+
+@dataclass(frozen=True)
+class NoteFile:
+    """A note on disk and the folder it is read relative to."""
+
+    path: Path
+    root: Path
+
+    @property
+    def rel(self) -> str:
+        """The path relative to its root, with `/` separators: the note's name in reports and locks."""
+        try:
+            return self.path.relative_to(self.root).as_posix()
+        except ValueError:
+            return self.path.name
+
+
+@dataclass(frozen=True)
+class SourceNote:
+    """One note, read and normalised."""
+
+    file: NoteFile
+    title: str
+    body: str
+    body_line: int  # 1-based line of the file on which `body` starts
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    author: str = ""
+    year: str = ""
+    kind: str = ""  # front matter `type`: podcast, paper, talk, ...
+    url: str = ""  # front matter `exturl` (or `link`, `source`)
+    note_id: str = ""  # front matter `id`, when the author gave one
+
+    @property
+    def path(self) -> Path:
+        return self.file.path
+
+    @property
+    def rel(self) -> str:
+        return self.file.rel
+
+
+class _TOMLHandler(BaseHandler):
+    """TOML front matter between `+++` fences, parsed with the standard library."""
+
+    FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+    START_DELIMITER = END_DELIMITER = "+++"
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return tomllib.loads(fm)
+
+
+_HANDLERS: tuple[BaseHandler, ...] = (YAMLHandler(), _TOMLHandler())
+
+
+def discover(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> list[NoteFile]:
+    """Every note below `paths`, sorted, each once.
+
+    Folders are walked recursively without following symbolic links to folders
+    (a link loop cannot hang the walk); `exclude` folders (the output folder) are
+    skipped.
+    """
+    excluded = {_resolved(p) for p in exclude}
+    found: dict[Path, NoteFile] = {}
+    for given in paths:
+        given = Path(given)
+        if given.is_dir():
+            root = given
+            for path in _walk(given, excluded):
+                found.setdefault(_resolved(path), NoteFile(path, root))
+        else:
+            # A file named on the command line is read whatever its suffix,
+            # and a missing one is reported by `read_note`.
+            found.setdefault(_resolved(given), NoteFile(given, given.parent))
+    return sorted(found.values(), key=lambda f: (f.rel, str(f.path)))
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _walk(folder: Path, excluded: set[Path]) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in SKIPPED_DIRS and not d.startswith(".") and _resolved(here / d) not in excluded
+        )
+        for name in sorted(filenames):
+            if name.lower().endswith(NOTE_SUFFIXES) and not name.startswith("."):
+                yield here / name
+
+
+def read_note(file: NoteFile) -> SourceNote:
+    """Read and parse one note; raise `SourceError` naming the file and line."""
+    try:
+        data = file.path.read_bytes()
+    except IsADirectoryError:
+        raise SourceError(file.path, 0, "is a folder, not a note file") from None
+    except FileNotFoundError:
+        raise SourceError(file.path, 0, "no such file") from None
+    except OSError as exc:
+        raise SourceError(file.path, 0, f"cannot be read: {exc.strerror or exc}") from None
+    return parse_note(decode(data, file.path), file)
+
+
+def decode(data: bytes, path: Path) -> str:
+    """Decode UTF-8 (a byte-order mark is allowed) and normalise line endings."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceError(
+            path,
+            line,
+            f"is not valid UTF-8 (byte 0x{data[exc.start]:02x}); flashgen reads notes as UTF-8, "
+            "re-save the file in that encoding",
+        ) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def parse_note(text: str, file: NoteFile) -> SourceNote:
+    """Parse decoded note text: front matter, title and body."""
+    meta, body, body_line = _split_front_matter(text, file.path)
+    fields = _Fields(meta, file.path)
+    title = fields.text("title") or _first_heading(body) or _title_from_path(file.path)
+    categories = _dedupe([*fields.words("categories"), *fields.words("category")])
+    taxonomies = meta.get("taxonomies")
+    tags = fields.words("tags")
+    if isinstance(taxonomies, Mapping):
+        sub = _Fields(taxonomies, file.path, prefix="taxonomies.")
+        categories = _dedupe([*categories, *sub.words("categories")])
+        tags = [*tags, *sub.words("tags")]
+    return SourceNote(
+        file=file,
+        title=title,
+        body=body,
+        body_line=body_line,
+        categories=tuple(categories),
+        tags=tuple(_dedupe(tags)),
+        author=fields.text("author"),
+        year=fields.text("year") or _year_of(meta.get("date")),
+        kind=fields.text("type"),
+        url=fields.text("exturl") or fields.text("link") or fields.text("source"),
+        note_id=fields.text("id"),
+    )
+
+
+def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
+    for handler in _HANDLERS:
+        if not handler.detect(text):
+            continue
+        assert handler.FM_BOUNDARY is not None
+        fences = handler.FM_BOUNDARY.finditer(text)
+        opening = next(fences)
+        closing = next(fences, None)
+        if closing is None:
+            raise SourceError(path, 1, f"front matter opened with '{handler.START_DELIMITER}' is never closed")
+        raw = text[opening.end() : closing.start()]
+        first_line = text.count("\n", 0, opening.end()) + 1  # file line on which `raw` starts
+        try:
+            loaded = handler.load(raw)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = first_line + mark.line if mark is not None else 1
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise SourceError(path, line, f"invalid YAML front matter: {problem}") from None
+        except tomllib.TOMLDecodeError as exc:
+            match = re.search(r"at line (\d+)", str(exc))
+            line = first_line + int(match.group(1)) - 1 if match else 1
+            message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+            raise SourceError(path, line, f"invalid TOML front matter: {message}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise SourceError(
+                path, 2, f"front matter must be a mapping of keys to values, not a {_kind_of(loaded)}"
+            )
+        rest = text[closing.end() :]
+        if rest.startswith("\n"):
+            rest = rest[1:]
+        body_line = text.count("\n", 0, closing.end()) + 2
+        return {str(k): v for k, v in loaded.items()}, rest, body_line
+    return {}, text, 1
+
+
+def _kind_of(value: object) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+class _Fields:
+    """Typed access to front matter values, with errors that name the key."""
+
+    def __init__(self, meta: Mapping[str, Any], path: Path, prefix: str = "") -> None:
+        self.meta = meta
+        self.path = path
+        self.prefix = prefix
+
+    def text(self, key: str) -> str:
+        value = self.meta.get(key)
+        if value is None:
+            return ""
+        if isinstance(value, list):
+            return ", ".join(self._scalar(key, v) for v in value if v is not None)
+        return self._scalar(key, value)
+
+    def words(self, key: str) -> list[str]:
+        """A list value, or a space-separated string (Jekyll allows both)."""
+        value = self.meta.get(key)
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            return [w for w in (s.strip(",") for s in value.split()) if w]
+        if isinstance(value, list):
+            return [s for s in (self._scalar(key, v).strip() for v in value if v is not None) if s]
+        return [self._scalar(key, value)]
+
+    def _scalar(self, key: str, value: object) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (str, int, float, _dt.date, _dt.datetime, _dt.time)):
+            return str(value).strip()
+        raise SourceError(
+            self.path,
+            1,
+            f"front matter '{self.prefix}{key}' must be text or a list of text, not a {_kind_of(value)}",
+        )
+
+
+def _year_of(date: object) -> str:
+    if isinstance(date, (_dt.date, _dt.datetime)):
+        return str(date.year)
+    if isinstance(date, str):
+        match = re.match(r"\s*(\d{4})\b", date)
+        if match:
+            return match.group(1)
+    return ""
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _first_heading(body: str) -> str:
+    """The first level-one heading (`# Title` or `Title` over `===`), outside code fences."""
+    fence = ""
+    previous = ""
+    for line in body.split("\n"):
+        match = _FENCE.match(line)
+        if fence:
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+                fence = ""
+            continue
+        if match:
+            fence = match.group(1)
+            continue
+        stripped = line.strip()
+        if line.startswith("# ") or stripped == "#":
+            return stripped.lstrip("#").strip().rstrip("#").strip()
+        if previous.strip() and re.fullmatch(r" {0,3}=+\s*", line):
+            return previous.strip()
+        previous = line
+    return ""
+
+
+def _title_from_path(path: Path) -> str:
+    stem = path.stem
+    if stem.lower() in {"index", "_index", "readme"} and path.parent.name:
+        stem = path.parent.name
+    stem = re.sub(r"^\d{4}-\d{1,2}-\d{1,2}-", "", stem)
+    return stem.replace("-", " ").replace("_", " ").strip() or path.name
+
+

@@ -1,0 +1,176 @@
+"""Package: the `.apkg` file Anki imports. The only module that knows genanki.
+
+The note types' ids, names, fields and card templates are a contract with every
+collection that ever imported a flashgen deck: Anki refuses to update notes
+whose note type gained, lost or renamed a field or template. Change CSS and
+template text freely; never change the fields or the templates' names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import genanki
+
+from .identity import Identity
+
+QA_MODEL_ID = 1733_410_001
+CLOZE_MODEL_ID = 1733_410_002
+QA_FIELDS = ("Question", "Answer", "Extra", "Context", "Source", "Reverse", "ID")
+CLOZE_FIELDS = ("Text", "Extra", "Context", "Source", "ID")
+
+CSS = """\
+.card {
+  font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  font-size: 20px;
+  line-height: 1.5;
+  text-align: left;
+  color: #1d1d1f;
+  background-color: #fdfdfd;
+  max-width: 40em;
+  margin: 0 auto;
+  padding: 0 0.6em;
+}
+.fg-context { font-size: 0.7em; color: #6b6b70; margin-bottom: 0.8em; }
+.fg-context a { color: inherit; }
+.fg-details::before { content: "— "; }
+.fg-question { font-weight: 600; }
+.fg-answer { margin-top: 0.4em; }
+.fg-extra { margin-top: 1em; padding-top: 0.6em; border-top: 1px solid #e3e3e6; font-size: 0.85em; color: #3a3a3c; }
+.fg-source { margin-top: 1.2em; font-size: 0.6em; color: #9a9aa0; font-family: ui-monospace, Menlo, Consolas, monospace; }
+.fg-removed { display: inline-block; font-size: 0.7em; color: #fff; background: #b3261e; border-radius: 4px;
+  padding: 0.1em 0.5em; margin-bottom: 0.6em; }
+.cloze { font-weight: 600; color: #0a58ca; }
+mark { background: #fff3a3; color: inherit; padding: 0 0.1em; }
+code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.85em; background: #f1f1f4;
+  padding: 0.05em 0.3em; border-radius: 3px; }
+pre { background: #f6f6f8; padding: 0.7em; border-radius: 6px; overflow-x: auto; font-size: 0.8em; line-height: 1.4; }
+pre code { background: none; padding: 0; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
+th, td { border: 1px solid #d0d0d5; padding: 0.25em 0.6em; }
+img { max-width: 100%; height: auto; }
+ul, ol { padding-left: 1.4em; margin: 0.3em 0; }
+blockquote { margin: 0.5em 0; padding-left: 0.8em; border-left: 3px solid #d0d0d5; color: #4a4a4f; }
+.nightMode.card, .night_mode .card { color: #e8e8ed; background-color: #1e1e20; }
+.nightMode .fg-context, .night_mode .fg-context { color: #a1a1a8; }
+.nightMode .fg-extra, .night_mode .fg-extra { color: #c7c7cc; border-top-color: #3a3a3e; }
+.nightMode .fg-source, .night_mode .fg-source { color: #7c7c82; }
+.nightMode .cloze, .night_mode .cloze { color: #7fb2ff; }
+.nightMode mark, .night_mode mark { background: #6b5b00; }
+.nightMode code, .night_mode code { background: #2c2c30; }
+.nightMode pre, .night_mode pre { background: #26262a; }
+.nightMode th, .nightMode td, .night_mode th, .night_mode td { border-color: #3a3a3e; }
+.nightMode blockquote, .night_mode blockquote { border-left-color: #3a3a3e; color: #c7c7cc; }
+@media (max-width: 480px) { .card { font-size: 18px; padding: 0 0.3em; } }
+"""
+
+_FRONT = '<div class="fg-context">{{Context}}</div>\n<div class="fg-question">{{Question}}</div>'
+_BACK_COMMON = (
+    '{{#Extra}}<div class="fg-extra">{{Extra}}</div>{{/Extra}}\n<div class="fg-source">{{Source}}</div>'
+)
+
+QA_TEMPLATES = (
+    {
+        "name": "Forward",
+        "qfmt": _FRONT,
+        "afmt": '{{FrontSide}}\n<hr id="answer">\n<div class="fg-answer">{{Answer}}</div>\n' + _BACK_COMMON,
+    },
+    {
+        "name": "Reverse",
+        "qfmt": '{{#Reverse}}<div class="fg-context">{{Context}}</div>\n'
+        '<div class="fg-question">{{Answer}}</div>{{/Reverse}}',
+        "afmt": '{{FrontSide}}\n<hr id="answer">\n<div class="fg-answer">{{Question}}</div>\n' + _BACK_COMMON,
+    },
+)
+CLOZE_TEMPLATES = (
+    {
+        "name": "Cloze",
+        "qfmt": '<div class="fg-context">{{Context}}</div>\n<div class="fg-cloze">{{cloze:Text}}</div>',
+        "afmt": '<div class="fg-context">{{Context}}</div>\n<div class="fg-cloze">{{cloze:Text}}</div>\n'
+        + _BACK_COMMON,
+    },
+)
+
+
+def _models() -> tuple[genanki.Model, genanki.Model]:
+    qa = genanki.Model(
+        QA_MODEL_ID,
+        "flashgen Q/A",
+        fields=[{"name": n} for n in QA_FIELDS],
+        templates=list(QA_TEMPLATES),
+        css=CSS,
+    )
+    cloze = genanki.Model(
+        CLOZE_MODEL_ID,
+        "flashgen Cloze",
+        fields=[{"name": n} for n in CLOZE_FIELDS],
+        templates=list(CLOZE_TEMPLATES),
+        css=CSS,
+        model_type=genanki.Model.CLOZE,
+    )
+    return qa, cloze
+
+
+class _Note(genanki.Note):  # type: ignore[misc]
+    """A genanki note that carries its own modification time instead of the package's."""
+
+    def __init__(self, mod: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mod = mod
+
+    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
+        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+
+
+def fields_of(identity: Identity) -> tuple[str, ...]:
+    """The field values of an identity's Anki note, in the note type's field order."""
+    card = identity.card
+    if card.kind == "cloze":
+        return (identity.front, card.extra, card.context, card.source, identity.guid)
+    return (identity.front, card.back, card.extra, card.context, card.source, "y" if card.reverse else "", identity.guid)
+
+
+def deck_id(name: str) -> int:
+    """A stable id for a deck name (Anki matches decks by name; the id only has to be stable)."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:6], "big") + (1 << 50)
+
+
+def write(identities: Sequence[Identity], path: Path, media: Iterable[Path] = (), timestamp: float | None = None) -> None:
+    """Write the package atomically: a crash leaves the previous package intact."""
+    qa_model, cloze_model = _models()
+    decks: dict[str, genanki.Deck] = {}
+    for identity in identities:
+        card = identity.card
+        deck = decks.get(card.deck)
+        if deck is None:
+            deck = decks[card.deck] = genanki.Deck(deck_id(card.deck), card.deck)
+        deck.add_note(
+            _Note(
+                identity.mod,
+                model=cloze_model if card.kind == "cloze" else qa_model,
+                fields=list(fields_of(identity)),
+                tags=list(card.tags),
+                guid=identity.guid,
+            )
+        )
+    package = genanki.Package(list(decks.values()), media_files=[str(p) for p in media])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # genanki warns about tags it does not know; fields are sanitised
+            package.write_to_file(tmp, timestamp=timestamp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

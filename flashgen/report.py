@@ -1,0 +1,51 @@
+"""Report: what a build did, counted; it alone decides the exit status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import SourceProblem
+
+PLAN_ORDER = ("added", "updated", "moved", "unchanged", "removed")
+
+
+@dataclass(frozen=True)
+class Report:
+    notes: int = 0
+    takeaways: int = 0
+    anki_notes: int = 0
+    anki_cards: int = 0
+    failures: tuple[SourceProblem, ...] = ()
+    warnings: tuple[SourceProblem, ...] = ()
+    without_takeaways: tuple[str, ...] = ()
+    plan: Mapping[str, int] = field(default_factory=dict)
+    package: Path | None = None
+    lock: Path | None = None
+    written: bool = False
+    dry_run: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failures else 0
+
+    def plan_line(self) -> str:
+        return ", ".join(f"{self.plan.get(k, 0)} {k}" for k in PLAN_ORDER)
+
+    def summary(self) -> str:
+        """The lines printed after every build."""
+        lines = [
+            f"{self.notes} notes read, {self.takeaways} takeaways, "
+            f"{self.anki_notes} Anki notes ({self.anki_cards} cards), {len(self.failures)} failed",
+            f"plan: {self.plan_line()}",
+        ]
+        if self.without_takeaways:
+            lines.append(f"{len(self.without_takeaways)} notes had no takeaways")
+        if self.dry_run:
+            lines.append("dry run: nothing written")
+        elif self.written and self.package:
+            lines.append(f"wrote {self.package}")
+        elif self.package:
+            lines.append(f"{self.package} is up to date")
+        return "\n".join(lines)
