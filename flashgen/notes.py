@@ -195,10 +195,16 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int
         try:
             loaded = handler.load(raw)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
+            # Point at where the broken construct starts (an unclosed quote or bracket), else at the problem.
+            mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
             line = first_line + mark.line if mark is not None else 1
+            if mark is not None and mark.index >= len(raw.rstrip()):
+                # Reported at the end of the front matter: the last line with text is the likelier culprit.
+                line = first_line + raw.rstrip().count("\n")
             problem = getattr(exc, "problem", None) or str(exc)
-            raise SourceError(path, line, f"invalid YAML front matter: {problem}") from None
+            context = getattr(exc, "context", None)
+            detail = f"{context}, {problem}" if context else problem
+            raise SourceError(path, line, f"invalid YAML front matter: {detail}") from None
         except tomllib.TOMLDecodeError as exc:
             match = re.search(r"at line (\d+)", str(exc))
             line = first_line + int(match.group(1)) - 1 if match else 1

@@ -1,0 +1,84 @@
+"""Shared fixtures: temporary note folders, builds, and real Anki collections."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+from flashgen.build import build
+from flashgen.config import load_options
+from flashgen.report import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "notes"
+SHARED = ROOT.parent / "shared"
+
+
+@dataclass
+class Anki:
+    """A fresh Anki collection (the real backend), with helpers to import and inspect."""
+
+    col: Collection
+
+    def import_package(self, path: Path) -> object:
+        """Import with the options of Anki's import dialog (update notes and note types if newer)."""
+        request = ImportAnkiPackageRequest(package_path=str(path), options=ImportAnkiPackageOptions())
+        return self.col.import_anki_package(request).log
+
+    def notes(self, query: str = "") -> list:  # type: ignore[type-arg]
+        return [self.col.get_note(nid) for nid in self.col.find_notes(query)]
+
+    def by_guid(self) -> dict[str, object]:
+        return {n.guid: n for n in self.notes()}
+
+    def deck_of(self, note: object) -> str:
+        return self.col.decks.name(note.cards()[0].did)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def anki(tmp_path: Path) -> Iterator[Anki]:
+    folder = tmp_path / "anki"
+    folder.mkdir()
+    col = Collection(str(folder / "collection.anki2"))
+    try:
+        yield Anki(col)
+    finally:
+        col.close()
+
+
+def write_notes(folder: Path, notes: dict[str, str]) -> Path:
+    """Write notes (name -> text, dedented) into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in notes.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return folder
+
+
+Builder = Callable[..., Report]
+
+
+@pytest.fixture
+def run_build(tmp_path: Path) -> Builder:
+    """Build notes into tmp_path/decks through the core API, as `flashgen build` would."""
+
+    def run(*paths: Path, now: int | None = None, prune: bool = False, **overrides: object) -> Report:
+        overrides.setdefault("output", tmp_path / "decks")
+        options = load_options(paths, **overrides)
+        return build(options, now=now, prune=prune)
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("FLASHGEN_CONFIG", raising=False)
+    os.environ.setdefault("TZ", "UTC")

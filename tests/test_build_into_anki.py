@@ -1,0 +1,186 @@
+"""Issue 2: notes in, Anki deck out, judged by what a real Anki collection holds after import."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from flashgen import takeaways
+from flashgen.cli import main
+from flashgen.notes import discover, read_note
+
+from .conftest import EXAMPLES, SHARED, Anki, Builder, write_notes
+
+
+def _plain(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def test_examples_become_notes_cards_tags_and_decks(anki: Anki, run_build: Builder) -> None:
+    report = run_build(EXAMPLES)
+    assert report.failures == ()
+    assert report.package is not None and report.package.exists()
+    log = anki.import_package(report.package)
+    assert len(log.new) == report.anki_notes  # type: ignore[attr-defined]
+
+    expected = {f.rel: takeaways.extract(read_note(f)) for f in discover([EXAMPLES])}
+    notes = anki.notes()
+    sources = {n["Source"] for n in notes}
+    for rel, found in expected.items():
+        assert found, f"{rel} has takeaways"
+        for takeaway in found:
+            # every takeaway became at least one question/answer note
+            qa = [n for n in notes if n["Source"] == takeaway.location and n.note_type()["name"] == "flashgen Q/A"]
+            assert qa, f"no Q/A card for {takeaway.location}"
+            assert all(n["Question"] and n["Answer"] for n in qa)
+            assert takeaway.location in sources
+
+    hamming = [n for n in notes if n["Source"].startswith("2023-03-14-hamming")]
+    assert {"Research", "Career", "type::talk", "year::1986", "author::Richard_Hamming"} <= set(hamming[0].tags)
+    assert {anki.deck_of(n) for n in hamming} == {"notes::Research"}
+    # the "Further reading" links are not knowledge
+    assert not any("Transcript of the talk" in n.fields[0] for n in hamming)
+    # a Deep Learning note goes to its category's deck, with the context on it
+    gpt = next(n for n in notes if "trained to predict the next token" in _plain(n.fields[0]))
+    assert anki.deck_of(gpt) == "notes::Deep Learning"
+    assert "Let&#x27;s build GPT" in gpt["Context"] or "Let's build GPT" in gpt["Context"]
+    assert "Andrej Karpathy" in gpt["Context"] and "2023" in gpt["Context"]
+    assert 'href="https://www.youtube.com/watch?v=kCc8FmEb1nY"' in gpt["Context"]
+
+
+def test_bold_and_highlight_become_cloze_cards(anki: Anki, run_build: Builder) -> None:
+    report = run_build(EXAMPLES)
+    anki.import_package(report.package)
+    clozes = anki.notes('"note:flashgen Cloze"')
+    assert clozes
+    texts = {_plain(n["Text"]) for n in clozes}
+    assert any("{{c1::compound interest}}" in t for t in texts)
+    assert any("{{c1::decoder-only}}" in t for t in texts)  # ==highlight==
+    for note in clozes:
+        # never a cloze note without a deletion: every one has at least one card
+        assert re.search(r"\{\{c\d+::", note["Text"])
+        assert len(note.cards()) >= 1
+
+
+def test_explicit_question_answer_is_exactly_that_card(anki: Anki, run_build: Builder) -> None:
+    report = run_build(EXAMPLES)
+    anki.import_package(report.package)
+    [note] = anki.notes('"Question:*self-attention cost*"')
+    assert _plain(note["Question"]) == "What does self-attention cost per layer?"
+    assert note["Answer"].startswith("\\(O(n^2 \\cdot d)\\)")
+    siblings = [n.id for n in anki.notes() if n["Source"] == note["Source"]]
+    assert siblings == [note.id]
+
+
+def test_nested_items_answer_their_parent(anki: Anki, run_build: Builder) -> None:
+    report = run_build(EXAMPLES)
+    anki.import_package(report.package)
+    [note] = anki.notes('"Question:*three skills*"')
+    assert [_plain(li) for li in re.findall(r"<li>(.*?)</li>", note["Answer"], re.S)] == [
+        "writing clearly",
+        "giving formal talks",
+        "giving informal talks",
+    ]
+
+
+@pytest.mark.skipif(not (SHARED / "examples").is_dir(), reason="../shared/examples is not here")
+def test_shared_example_every_takeaway_is_a_card(anki: Anki, run_build: Builder) -> None:
+    source = SHARED / "examples"
+    report = run_build(source, name="shared-example")
+    anki.import_package(report.package)
+    bullets = [
+        line[2:].strip()
+        for f in sorted(source.glob("*.md"))
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if line.startswith("- ")
+    ]
+    assert len(bullets) >= 5
+    answers = [_plain(n["Answer"]) + " " + _plain(n["Extra"]) for n in anki.notes('"note:flashgen Q/A"')]
+    for bullet in bullets:
+        assert any(bullet[:60] in a for a in answers), bullet
+    note = anki.notes()[0]
+    assert {"Deep_Learning", "Data_Science", "type::podcast", "author::Lex_Fridman", "year::2022"} <= set(note.tags)
+    assert anki.deck_of(note) == "shared-example::Deep Learning"
+
+
+def test_one_broken_note_is_named_and_the_rest_still_build(anki: Anki, run_build: Builder, tmp_path: Path) -> None:
+    notes = write_notes(
+        tmp_path / "vault",
+        {
+            "good-one.md": """
+                ---
+                title: Good one
+                ---
+                Key takeaways:
+                - The first good takeaway about **owls**.
+                - The second good takeaway.
+                """,
+            "broken.md": """
+                ---
+                title: "unterminated
+                categories: [a, b
+                ---
+                - lost
+                """,
+            "good-two.md": """
+                # Good two
+
+                - A takeaway under a first-level heading.
+                """,
+        },
+    )
+    (notes / "latin1.md").write_bytes("- caf\xe9 cr\xe8me\n".encode("latin-1"))
+    report = run_build(notes)
+    problems = {p.path.name: p for p in report.failures}
+    assert set(problems) == {"broken.md", "latin1.md"}
+    assert problems["broken.md"].line == 2
+    assert "YAML" in problems["broken.md"].message
+    assert problems["latin1.md"].line == 1 and "UTF-8" in problems["latin1.md"].message
+    assert report.exit_code != 0
+    anki.import_package(report.package)
+    sources = {n["Source"].rsplit(":", 1)[0] for n in anki.notes()}
+    assert sources == {"good-one.md", "good-two.md"}
+    assert len(anki.notes('"note:flashgen Q/A"')) == 3
+
+
+def test_cli_build_reports_and_exits(tmp_path: Path) -> None:
+    notes = write_notes(
+        tmp_path / "My Notes",
+        {"a.md": "- **Owls** can turn their heads 270 degrees.\n", "b.md": "---\ntitle: [\n---\n- x\n"},
+    )
+    result = CliRunner().invoke(main, ["build", str(notes), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert f"error: {notes / 'b.md'}:2:" in result.stderr
+    assert "2 notes read, 1 takeaways" in result.stdout
+    assert (tmp_path / "out" / "My Notes.apkg").exists()
+
+    result = CliRunner().invoke(main, ["build", str(notes / "a.md"), "-o", str(tmp_path / "out"), "--name", "backup-3"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "flashgen-backup-3.apkg").exists()
+
+
+def test_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "empty"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "no notes" in result.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.apkg"))
+
+
+def test_deck_template_from_config_file(anki: Anki, run_build: Builder, tmp_path: Path) -> None:
+    notes = write_notes(
+        tmp_path / "kb",
+        {
+            "flashgen.yaml": "deck: 'Library::{type}::{year}'\nname: library\n",
+            "n.md": "---\ntype: book\nyear: 2020\ncategories: x/y\n---\n- A takeaway.\n",
+        },
+    )
+    report = run_build(notes)
+    assert report.package is not None and report.package.name == "library.apkg"
+    anki.import_package(report.package)
+    [note] = anki.notes()
+    assert anki.deck_of(note) == "Library::book::2020"
+    assert "x::y" in note.tags
