@@ -93,9 +93,8 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
     clock = int(time.time()) if now is None else now
     plan = identity.assign(crop.cards, previous, clock, prune=prune, keep=crop.failed_notes)
     exported = plan.identities
-    changed = any(i.status not in ("unchanged", "retired") for i in plan.identities)
     written = False
-    if not options.dry_run and exported and (changed or not options.package_path.exists()):
+    if not options.dry_run and exported and (plan.changed or not options.package_path.exists()):
         try:
             package.write(exported, options.package_path, timestamp=now)
             lock.write_atomic(options.lock_path, lock.dumps(plan.records()))

@@ -64,6 +64,12 @@ class Plan:
 
     identities: tuple[Identity, ...]
     kept: tuple[Record, ...] = ()  # cards of notes that failed to read: left as they were
+    pruned: int = 0  # removed cards forgotten by `--prune`
+
+    @property
+    def changed(self) -> bool:
+        """Whether the package or lock file would differ from the last build's."""
+        return self.pruned > 0 or any(i.status not in ("unchanged", "retired") for i in self.identities)
 
     def count(self, status: Status) -> int:
         return sum(1 for i in self.identities if i.status == status)
@@ -106,8 +112,14 @@ def card_guid(tid: str, role: str) -> str:
 
 
 def content_hash(card: Card, front: str) -> str:
-    """What Anki shows and files: fields, tags and the note file (not the line, which moves freely)."""
-    parts = [card.kind, front, card.back, card.extra, card.context, card.takeaway.note.rel, " ".join(card.tags)]
+    """What decides whether Anki's copy must be updated: the fields and tags.
+
+    The Source field's file and line are left out on purpose: inserting a
+    takeaway or renaming a file would otherwise update every card below it and
+    replace the tags the user added to them in Anki. Source is refreshed with
+    the card's next real change.
+    """
+    parts = [card.kind, front, card.back, card.extra, card.context, " ".join(card.tags)]
     parts.append("reverse" if card.reverse else "")
     return digest(*parts).hex()[:20]
 
@@ -161,6 +173,7 @@ def assign(
             used_guids.add(guid)
             identities.append(_identify(card, tid, guid, record, now))
 
+    pruned = 0
     for o in old:
         if o.taken:
             continue
@@ -169,12 +182,13 @@ def assign(
                 record = replace(record, status="removed", mod=max(now, record.mod + 1))
                 status: Status = "removed"
             elif prune:
+                pruned += 1
                 continue
             else:
                 status = "retired"
             card = cards_stage.retired(record)
             identities.append(Identity(card, record.guid, record.mod, card.front, status, record))
-    return Plan(tuple(identities), kept)
+    return Plan(tuple(identities), kept, pruned)
 
 
 def _fresh(candidate: str, used: set[str]) -> str:

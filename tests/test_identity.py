@@ -1,0 +1,299 @@
+"""Issue 3: regenerate without regret. Edits keep card identity and review history in real Anki."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+from anki.collection import Collection
+from anki.scheduler.v3 import CardAnswer
+
+from flashgen import identity
+from flashgen.build import build
+from flashgen.config import load_options
+from flashgen.lock import Lock
+
+from .conftest import Anki, Builder, write_notes
+
+# Builds run at the real time: Anki stamps notes it adds with the time of the import, so a
+# build dated in the future or the past would not show what users see.
+T0 = int(time.time())
+
+BOOK = """
+---
+title: The Design of Everyday Things
+categories: [Design]
+author: Don Norman
+year: 1988
+type: book
+---
+Key takeaways:
+
+- Affordances are the relationships between an object and a person that determine how it could be used.
+- Signifiers communicate where the action should take place.
+- A **conceptual model** is the user's explanation of how something works.
+- Feedback must be immediate and informative, or people lose trust in the system.
+- Constraints limit the actions possible and so prevent errors.
+- Mapping is the relationship between controls and their results in the world.
+"""
+
+TALK = """
+---
+title: Inventing on Principle
+categories: [Programming]
+author: Bret Victor
+year: 2012
+type: talk
+---
+- Creators need an **immediate connection** to what they create.
+- Working on a principle is a way of living, not a job.
+"""
+
+
+def _plain(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def _study(col: Collection, deck: str, answers: int) -> list[int]:
+    """Answer up to `answers` cards of `deck` with Anki's scheduler ("Easy": they graduate to
+    review cards with an interval); return their card ids."""
+    col.decks.select(col.decks.id_for_name(deck))
+    studied = []
+    for _ in range(answers):
+        queued = col.sched.get_queued_cards(fetch_limit=1)
+        if not queued.cards:
+            break
+        top = queued.cards[0]
+        card = col.get_card(top.card.id)
+        card.start_timer()
+        col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=CardAnswer.EASY))
+        studied.append(card.id)
+    return studied
+
+
+def _history(col: Collection, card_id: int) -> tuple[int, int, int]:
+    card = col.get_card(card_id)
+    reviews = col.db.scalar("select count() from revlog where cid = ?", card_id)
+    return card.ivl, card.reps, reviews
+
+
+def _note_with(anki: Anki, text: str):  # type: ignore[no-untyped-def]
+    found = [n for n in anki.notes() if text in _plain(" ".join(n.fields))]
+    assert len(found) == 1, (text, len(found))
+    return found[0]
+
+
+def test_edits_keep_identity_and_history_through_default_import(
+    anki: Anki, run_build: Builder, tmp_path: Path
+) -> None:
+    vault = write_notes(tmp_path / "vault", {"design/book.md": BOOK, "talk.md": TALK})
+    first = run_build(vault, now=T0)
+    log = anki.import_package(first.package)
+    assert len(log.new) == first.anki_notes
+    col = anki.col
+
+    # Study every card so that intervals and review logs exist.
+    studied = set(_study(col, "vault", 40))
+    assert len(studied) == len(col.find_cards(""))
+
+    typo = _note_with(anki, "Affordances are the relationships")
+    reworded = _note_with(anki, "Feedback must be immediate")
+    cloze = next(n for n in anki.notes('"note:flashgen Cloze"') if "conceptual model" in n["Text"])
+    deleted = _note_with(anki, "Mapping is the relationship")
+    untouched = _note_with(anki, "Signifiers communicate")
+    talk_notes = [n for n in anki.notes() if n["Source"].startswith("talk.md")]
+    before = {
+        n.id: (n.guid, [c.id for c in n.cards()], [_history(col, c.id) for c in n.cards()])
+        for n in (typo, reworded, cloze, untouched, *talk_notes)
+    }
+    # The user's own tags, which an update by import would replace.
+    for note in (untouched, *talk_notes):
+        note.tags.append("marked")
+        col.update_note(note)
+
+    book = (vault / "design/book.md").read_text(encoding="utf-8")
+    edited = (
+        book.replace("Affordances are the relationships", "Affordances are the relationshisp")  # a typo
+        .replace(
+            "- Feedback must be immediate and informative, or people lose trust in the system.",
+            "- Feedback has to be immediate and informative, otherwise people lose trust in the system.",
+        )
+        .replace("Key takeaways:\n\n", "Key takeaways:\n\n- Discoverability asks which actions are possible.\n")
+        .replace(
+            "- Signifiers communicate where the action should take place.\n"
+            "- A **conceptual model** is the user's explanation of how something works.\n",
+            "- A **conceptual model** is the user's explanation of how something works.\n"
+            "- Signifiers communicate where the action should take place.\n",
+        )
+        .replace("- Mapping is the relationship between controls and their results in the world.\n", "")
+    )
+    assert edited.count("\n- ") == book.count("\n- ")  # one added, one deleted
+    (vault / "design/book.md").write_text(edited, encoding="utf-8")
+    (vault / "talk.md").rename(vault / "inventing-on-principle.md")
+
+    second = run_build(vault, now=T0)  # within the same second as the first build
+    assert second.plan["added"] >= 1 and second.plan["removed"] >= 1 and second.plan["updated"] >= 1
+    log = anki.import_package(second.package)
+
+    # No duplicates: one Anki note per flashgen note, new ones only for the new takeaway.
+    assert len(anki.notes()) == len(set(n.guid for n in anki.notes()))
+    [new] = log.new  # type: ignore[attr-defined]
+    assert "Discoverability asks which actions are possible." in _plain(" ".join(new.fields))
+    assert len(anki.notes()) == first.anki_notes + 1
+
+    # Edited notes were updated in place: same note, same cards, history kept, new text shown.
+    updated_ids = {n.id.nid for n in log.updated}  # type: ignore[attr-defined]
+    for note, new_text in ((typo, "relationshisp"), (reworded, "Feedback has to be immediate")):
+        assert note.id in updated_ids
+        now = col.get_note(note.id)
+        assert new_text in _plain(now["Answer"])
+        guid, card_ids, history = before[note.id]
+        assert now.guid == guid and [c.id for c in now.cards()] == card_ids
+        assert [_history(col, c) for c in card_ids] == history
+        assert history[0][0] >= 1 and history[0][1] >= 1  # it had been studied: an interval, a review
+
+    # Untouched notes (reordered, or in the renamed file) were not updated: the user's tags survive.
+    assert untouched.id not in updated_ids and cloze.id not in updated_ids
+    for note in (untouched, *talk_notes):
+        assert "marked" in col.get_note(note.id).tags
+        assert note.id not in updated_ids
+        guid, card_ids, history = before[note.id]
+        assert [_history(col, c) for c in card_ids] == history
+
+    # The deleted takeaway is surfaced, not lost: one search finds it.
+    removed = anki.notes("tag:flashgen::removed")
+    assert [n.id for n in removed] == [deleted.id]
+    assert "Removed from your notes" in removed[0].fields[0]
+    assert _history(col, removed[0].cards()[0].id)[1] >= 1
+
+    # Import log counts: exactly the changed notes were updated.
+    assert len(log.updated) == second.plan["updated"] + second.plan["removed"]  # type: ignore[attr-defined]
+
+
+def test_third_build_with_no_changes_updates_nothing(anki: Anki, run_build: Builder, tmp_path: Path) -> None:
+    vault = write_notes(tmp_path / "vault", {"book.md": BOOK})
+    first = run_build(vault, now=T0)
+    anki.import_package(first.package)
+    write_notes(vault, {"book.md": BOOK.replace("- Mapping is", "- Mappings are")})
+    second = run_build(vault, now=T0)
+    log = anki.import_package(second.package)
+    assert len(log.updated) == 1  # type: ignore[attr-defined]
+    third = run_build(vault, now=T0)
+    assert third.plan["unchanged"] == third.anki_notes and not third.written
+    log = anki.import_package(third.package)
+    assert len(log.updated) == 0 and len(log.new) == 0  # type: ignore[attr-defined]
+
+
+def test_without_lock_file_unchanged_notes_get_the_same_guids(tmp_path: Path, run_build: Builder) -> None:
+    vault = write_notes(tmp_path / "vault", {"book.md": BOOK, "talk.md": TALK})
+    run_build(vault, now=T0)
+    lock_path = tmp_path / "decks" / "vault.lock.json"
+    first = {c["guid"] for c in json.loads(lock_path.read_text())["cards"]}
+    lock_path.unlink()
+    run_build(vault, now=T0 + 100)
+    second = {c["guid"] for c in json.loads(lock_path.read_text())["cards"]}
+    assert first == second and len(first) > 5
+
+
+def test_identical_takeaways_in_two_notes_never_collide(tmp_path: Path, run_build: Builder) -> None:
+    same = "- The map is not the territory.\n"
+    vault = write_notes(tmp_path / "vault", {"a.md": same, "b.md": same, "c.md": same + same})
+    run_build(vault, now=T0)
+    cards = json.loads((tmp_path / "decks" / "vault.lock.json").read_text())["cards"]
+    assert len(cards) == 4 and len({c["guid"] for c in cards}) == 4
+
+
+def test_cloze_numbers_stay_with_their_text(tmp_path: Path, run_build: Builder, anki: Anki) -> None:
+    vault = write_notes(
+        tmp_path / "vault", {"n.md": "- **Paris** is the capital of **France** and lies on the **Seine**.\n"}
+    )
+    run_build(vault, now=T0)
+    anki.import_package(tmp_path / "decks" / "vault.apkg")
+    [note] = anki.notes('"note:flashgen Cloze"')
+    ords = {c.ord: c.id for c in note.cards()}
+    assert len(ords) == 3
+    (vault / "n.md").write_text("- **Paris** is the capital of France and lies on the **Seine** and the **Bièvre**.\n")
+    run_build(vault, now=T0)
+    anki.import_package(tmp_path / "decks" / "vault.apkg")
+    note = anki.col.get_note(note.id)
+    assert "{{c1::Paris}}" in note["Text"] and "{{c3::Seine}}" in note["Text"] and "{{c4::Bièvre}}" in note["Text"]
+    assert "c2::" not in note["Text"]
+    cards = {c.ord: c.id for c in note.cards()}
+    assert cards[0] == ords[0] and cards[2] == ords[2]  # Paris and Seine keep their cards
+
+
+def test_a_reappearing_takeaway_revives_its_removed_card(tmp_path: Path, run_build: Builder) -> None:
+    vault = write_notes(tmp_path / "vault", {"n.md": "- One.\n- Two is a takeaway.\n"})
+    run_build(vault, now=T0)
+    lock_path = tmp_path / "decks" / "vault.lock.json"
+    guids = {c["text"]: c["guid"] for c in json.loads(lock_path.read_text())["cards"]}
+    (vault / "n.md").write_text("- One.\n")
+    report = run_build(vault, now=T0 + 1)
+    assert report.plan["removed"] == 1
+    (vault / "n.md").write_text("- One.\n- Two is a takeaway.\n")
+    report = run_build(vault, now=T0 + 2)
+    cards = json.loads(lock_path.read_text())["cards"]
+    assert {c["text"]: c["guid"] for c in cards} == guids
+    assert all(c["status"] == "active" for c in cards)
+
+
+def test_prune_forgets_removed_cards(tmp_path: Path, run_build: Builder) -> None:
+    vault = write_notes(tmp_path / "vault", {"n.md": "- One.\n- Two.\n"})
+    run_build(vault, now=T0)
+    (vault / "n.md").write_text("- One.\n")
+    run_build(vault, now=T0 + 1)
+    lock_path = tmp_path / "decks" / "vault.lock.json"
+    assert [c["status"] for c in json.loads(lock_path.read_text())["cards"]] == ["active", "removed"]
+    report = run_build(vault, now=T0 + 2)
+    assert report.plan["removed"] == 0  # counted once, in the build that removed it
+    run_build(vault, now=T0 + 3, prune=True)
+    assert [c["status"] for c in json.loads(lock_path.read_text())["cards"]] == ["active"]
+
+
+def test_dry_run_writes_nothing_but_reports_the_plan(tmp_path: Path, run_build: Builder) -> None:
+    vault = write_notes(tmp_path / "vault", {"n.md": "- One.\n- Two.\n"})
+    report = run_build(vault, now=T0, dry_run=True)
+    assert report.plan["added"] == 2 and not report.written
+    assert not (tmp_path / "decks" / "vault.apkg").exists()
+    assert not (tmp_path / "decks" / "vault.lock.json").exists()
+
+
+def test_a_note_that_fails_to_read_keeps_its_cards(tmp_path: Path, run_build: Builder) -> None:
+    vault = write_notes(tmp_path / "vault", {"a.md": "- Alpha.\n", "b.md": "- Beta.\n"})
+    run_build(vault, now=T0)
+    (vault / "b.md").write_text("---\ntitle: [\n---\n- Beta.\n")
+    report = run_build(vault, now=T0 + 1)
+    assert report.plan["removed"] == 0 and len(report.failures) == 1
+    cards = json.loads((tmp_path / "decks" / "vault.lock.json").read_text())["cards"]
+    assert sorted(c["path"] for c in cards if c["status"] == "active") == ["a.md", "b.md"]
+
+
+def test_matching_rules_directly() -> None:
+    """The rules of `identity` without files: a reworded takeaway keeps its id, an unrelated one does not."""
+    from flashgen.cards import generate
+    from flashgen.notes import NoteFile, parse_note
+    from flashgen.takeaways import extract
+
+    options = load_options([Path(".")], name="t")
+
+    def cards_of(text: str, rel: str = "n.md"):  # type: ignore[no-untyped-def]
+        note = parse_note(text, NoteFile(Path(rel), Path(".")))
+        return generate(note, extract(note), options)
+
+    old = identity.assign(cards_of("- Water boils at 100 degrees at sea level.\n- Owls hunt at night.\n"), Lock(), T0)
+    lock = Lock(old.records())
+    new = identity.assign(cards_of("- Water boils at 100 °C at sea level.\n- Sloths sleep a lot.\n"), lock, T0 + 1)
+    by_status = {i.status: i.guid for i in new.identities}
+    assert by_status["updated"] == old.identities[0].guid
+    assert by_status["added"] not in {i.guid for i in old.identities}
+    assert by_status["removed"] == old.identities[1].guid
+
+
+def test_build_is_deterministic_for_the_same_notes(tmp_path: Path) -> None:
+    vault = write_notes(tmp_path / "vault", {"book.md": BOOK, "talk.md": TALK})
+    a = build(load_options([vault], output=tmp_path / "a"), now=T0)
+    b = build(load_options([vault], output=tmp_path / "b"), now=T0)
+    assert a.plan == b.plan
+    assert (tmp_path / "a" / "vault.lock.json").read_text() == (tmp_path / "b" / "vault.lock.json").read_text()
