@@ -17,7 +17,7 @@ from . import identity, lock, notes, package, takeaways
 from .config import Options
 from .errors import BusyError, FlashgenError, OutputError, SourceError, SourceProblem
 from .identity import Plan
-from .report import PLAN_ORDER, Report
+from .report import PLAN_ORDER, Change, Report
 
 LOCK_TIMEOUT = 120.0  # seconds a build waits for another build of the same deck to finish
 
@@ -109,11 +109,19 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
         failures=crop.failures,
         without_takeaways=crop.without_takeaways,
         plan={k: plan.count(k) for k in PLAN_ORDER},
+        changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),
         package=options.package_path,
         lock=options.lock_path,
         written=written,
         dry_run=options.dry_run,
     )
+
+
+def _change(item: identity.Identity) -> Change:
+    record = item.record
+    words = record.text.split()
+    text = " ".join(words[:10]) + (" …" if len(words) > 10 else "")
+    return Change(item.status, f"{record.path}:{record.line}", record.role, text)
 
 
 _CLOZE = re.compile(r"\{\{c(\d+)::")

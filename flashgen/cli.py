@@ -30,7 +30,10 @@ def _run(func, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise _UserError(str(exc)) from None
 
 
-def _print_report(report: Report) -> None:
+def _print_report(report: Report, *, changes: bool = False) -> None:
+    if changes:
+        for change in report.changes:
+            click.echo(str(change))
     for problem in report.failures:
         click.echo(f"error: {problem}", err=True)
     for problem in report.warnings:
@@ -56,9 +59,16 @@ _paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), help="A flashgen.yaml.")
 @click.option("-n", "--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--prune", is_flag=True, help="Forget cards removed from the notes (after deleting them in Anki).")
-def build(paths: tuple[Path, ...], config_file: Path | None, dry_run: bool, prune: bool, **options: object) -> None:
-    """Build OUTPUT/NAME.apkg from the notes in PATHS (files or folders)."""
+@click.option("-v", "--verbose", is_flag=True, help="List every card added, updated, moved or removed.")
+def build(
+    paths: tuple[Path, ...], config_file: Path | None, dry_run: bool, prune: bool, verbose: bool, **options: object
+) -> None:
+    """Build OUTPUT/NAME.apkg from the notes in PATHS (files or folders).
+
+    Re-importing the package into Anki updates the cards whose takeaways changed, in place,
+    keeping their review history; see the README for removed takeaways.
+    """
     opts = _run(load_options, paths, config_file=config_file, dry_run=dry_run, **options)
     report = _run(run_build, opts, prune=prune)
-    _print_report(report)
+    _print_report(report, changes=dry_run or verbose)
     sys.exit(report.exit_code)

@@ -9,8 +9,6 @@ template text freely; never change the fields or the templates' names.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 import genanki
 
 from .identity import Identity
+from .lock import atomic_path
 
 QA_MODEL_ID = 1733_410_001
 CLOZE_MODEL_ID = 1733_410_002
@@ -161,16 +160,6 @@ def write(identities: Sequence[Identity], path: Path, media: Iterable[Path] = ()
         )
     package = genanki.Package(list(decks.values()), media_files=[str(p) for p in media])
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # genanki warns about tags it does not know; fields are sanitised
-            package.write_to_file(tmp, timestamp=timestamp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # genanki warns about tags it does not know; fields are sanitised
+        package.write_to_file(str(tmp), timestamp=timestamp)

@@ -12,6 +12,19 @@ PLAN_ORDER = ("added", "updated", "moved", "unchanged", "removed")
 
 
 @dataclass(frozen=True)
+class Change:
+    """One card that a build adds, updates, moves or removes."""
+
+    status: str
+    location: str  # path:line of its takeaway
+    role: str
+    text: str  # the takeaway's first words
+
+    def __str__(self) -> str:
+        return f"{self.status:>8}  {self.location}  [{self.role}]  {self.text}"
+
+
+@dataclass(frozen=True)
 class Report:
     notes: int = 0
     takeaways: int = 0
@@ -21,6 +34,7 @@ class Report:
     warnings: tuple[SourceProblem, ...] = ()
     without_takeaways: tuple[str, ...] = ()
     plan: Mapping[str, int] = field(default_factory=dict)
+    changes: tuple[Change, ...] = ()
     package: Path | None = None
     lock: Path | None = None
     written: bool = False

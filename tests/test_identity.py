@@ -297,3 +297,45 @@ def test_build_is_deterministic_for_the_same_notes(tmp_path: Path) -> None:
     b = build(load_options([vault], output=tmp_path / "b"), now=T0)
     assert a.plan == b.plan
     assert (tmp_path / "a" / "vault.lock.json").read_text() == (tmp_path / "b" / "vault.lock.json").read_text()
+
+
+def test_cli_dry_run_lists_the_plan(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from flashgen.cli import main
+
+    vault = write_notes(tmp_path / "vault", {"n.md": "- One takeaway here.\n- Two takeaways here.\n"})
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["build", str(vault), "-o", str(out)]).exit_code == 0
+    write_notes(vault, {"n.md": "- One takeaway here, edited.\n- Three.\n"})
+    result = CliRunner().invoke(main, ["build", str(vault), "-o", str(out), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "plan: 1 added, 1 updated, 0 moved, 0 unchanged, 1 removed" in result.stdout
+    assert "added  n.md:2" in result.stdout and "removed  n.md:2" in result.stdout
+    assert "updated  n.md:1" in result.stdout
+    assert "dry run: nothing written" in result.stdout
+    lock = json.loads((out / "vault.lock.json").read_text())
+    assert [c["text"] for c in lock["cards"]] == ["One takeaway here.", "Two takeaways here."]
+
+
+def test_concurrent_builds_never_corrupt_the_lock_or_package(tmp_path: Path, anki: Anki) -> None:
+    import subprocess
+    import sys
+
+    vault = write_notes(tmp_path / "vault", {f"n{i}.md": f"- Takeaway number {i} is **bold {i}**.\n" for i in range(40)})
+    out = tmp_path / "out"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flashgen", "build", str(vault), "-o", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    assert [r[2] for r in results] == [0, 0, 0, 0], results
+    cards = json.loads((out / "vault.lock.json").read_text())["cards"]
+    assert len(cards) == 80 and len({c["guid"] for c in cards}) == 80
+    log = anki.import_package(out / "vault.apkg")
+    assert len(log.new) == 80  # type: ignore[attr-defined]
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
