@@ -36,6 +36,7 @@ class Harvest:
     failures: tuple[SourceProblem, ...]
     failed_notes: frozenset[str]  # paths, relative to the notes folder, of the notes that failed
     without_takeaways: tuple[str, ...]
+    warnings: tuple[SourceProblem, ...] = ()
 
 
 def harvest(options: Options) -> Harvest:
@@ -45,6 +46,7 @@ def harvest(options: Options) -> Harvest:
         shown = ", ".join(str(p) for p in options.paths)
         raise NothingToBuild(f"no notes (.md, .markdown) found in {shown}")
     made: list[cards_stage.Card] = []
+    warnings: list[SourceProblem] = []
     failures: list[SourceProblem] = []
     failed: set[str] = set()
     without: list[str] = []
@@ -53,7 +55,9 @@ def harvest(options: Options) -> Harvest:
         try:
             note = notes.read_note(file)
             found = takeaways.extract(note)
-            made.extend(cards_stage.generate(note, found, options))
+            result = cards_stage.generate(note, found, options)
+            made.extend(result.cards)
+            warnings.extend(result.problems)
         except SourceError as exc:
             failures.append(exc.problem)
             failed.add(file.rel)
@@ -65,7 +69,7 @@ def harvest(options: Options) -> Harvest:
         count += len(found)
         if not found:
             without.append(file.rel)
-    return Harvest(tuple(made), len(files), count, tuple(failures), frozenset(failed), tuple(without))
+    return Harvest(tuple(made), len(files), count, tuple(failures), frozenset(failed), tuple(without), tuple(warnings))
 
 
 def build(options: Options, *, now: int | None = None, prune: bool = False) -> Report:
@@ -107,6 +111,7 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
         anki_notes=len(exported),
         anki_cards=sum(_card_count(i) for i in exported),
         failures=crop.failures,
+        warnings=crop.warnings,
         without_takeaways=crop.without_takeaways,
         plan={k: plan.count(k) for k in PLAN_ORDER},
         changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),

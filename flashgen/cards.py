@@ -19,7 +19,9 @@ from markdown_it.token import Token
 
 from . import render
 from .config import Options
+from .errors import SourceProblem
 from .lock import Record
+from .media import MediaFile, MediaResolver
 from .notes import NoteFile, SourceNote
 from .takeaways import Takeaway, bullets
 
@@ -47,6 +49,15 @@ class Card:
     tags: tuple[str, ...] = ()
     context: str = ""
     source: str = ""
+    media: tuple[MediaFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoteCards:
+    """The cards of one note, and the problems met making them (missing or refused images)."""
+
+    cards: tuple[Card, ...]
+    problems: tuple[SourceProblem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,13 +69,20 @@ class _Placement:
     context: str
 
 
-def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) -> tuple[Card, ...]:
+def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) -> NoteCards:
     """The cards of one note's takeaways."""
     placement = _Placement(deck_name(note, options), note_tags(note), context_html(note))
-    return tuple(card for takeaway in takeaways for card in _cards(takeaway, placement))
+    made: list[Card] = []
+    problems: list[SourceProblem] = []
+    for takeaway in takeaways:
+        resolver = MediaResolver(note.path, note.file.root, takeaway.line)
+        with render.images(resolver):
+            made.extend(_cards(takeaway, placement, resolver))
+        problems.extend(SourceProblem(note.path, line, message) for line, message in resolver.problems)
+    return NoteCards(tuple(made), tuple(problems))
 
 
-def _cards(takeaway: Takeaway, placement: _Placement) -> Iterator[Card]:
+def _cards(takeaway: Takeaway, placement: _Placement, media: MediaResolver) -> Iterator[Card]:
     def card(kind: Kind, role: str, front: str, back: str = "", **more: object) -> Card:
         return Card(
             takeaway,
@@ -76,6 +94,7 @@ def _cards(takeaway: Takeaway, placement: _Placement) -> Iterator[Card]:
             tags=placement.tags,
             context=placement.context,
             source=takeaway.location,
+            media=tuple(media.files.values()),
             **more,  # type: ignore[arg-type]
         )
 
@@ -122,17 +141,21 @@ def _plausible_term(term: str) -> bool:
     return 0 < len(words) <= 6 and not term.strip().endswith(("http", "https")) and "`" not in term
 
 
+# Spans a cue must not cut in two: math, code, links and HTML tags count as one word.
+_ATOM = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`]*`|!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[^>]*>|\S+", re.DOTALL)
+
+
 def _lead(text: str) -> str:
     """The opening words of a takeaway, as the cue of a completion card."""
     first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
-    words = first.split()
+    words = _ATOM.findall(first)
     cut = max(3, min(len(words) // 2, 12))
     return " ".join(words[:cut])
 
 
 def _cloze(text: str) -> tuple[str, tuple[str, ...]]:
     """`text` with its bold and highlighted spans as cloze deletions numbered in order."""
-    tokens = render.inline_tokens(text)
+    tokens = render.parse(text)
     deletions: list[str] = []
     plain_all: list[str] = []
     for token in tokens:

@@ -9,13 +9,16 @@ template text freely; never change the fields or the templates' names.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import genanki
 
+from . import render
 from .identity import Identity
 from .lock import atomic_path
 
@@ -67,7 +70,7 @@ blockquote { margin: 0.5em 0; padding-left: 0.8em; border-left: 3px solid #d0d0d
 .nightMode th, .nightMode td, .night_mode th, .night_mode td { border-color: #3a3a3e; }
 .nightMode blockquote, .night_mode blockquote { border-left-color: #3a3a3e; color: #c7c7cc; }
 @media (max-width: 480px) { .card { font-size: 18px; padding: 0 0.3em; } }
-"""
+""" + render.code_css()
 
 _FRONT = '<div class="fg-context">{{Context}}</div>\n<div class="fg-question">{{Question}}</div>'
 _BACK_COMMON = (
@@ -140,7 +143,7 @@ def deck_id(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:6], "big") + (1 << 50)
 
 
-def write(identities: Sequence[Identity], path: Path, media: Iterable[Path] = (), timestamp: float | None = None) -> None:
+def write(identities: Sequence[Identity], path: Path, timestamp: float | None = None) -> None:
     """Write the package atomically: a crash leaves the previous package intact."""
     qa_model, cloze_model = _models()
     decks: dict[str, genanki.Deck] = {}
@@ -158,8 +161,16 @@ def write(identities: Sequence[Identity], path: Path, media: Iterable[Path] = ()
                 guid=identity.guid,
             )
         )
-    package = genanki.Package(list(decks.values()), media_files=[str(p) for p in media])
+    media = {m.name: m.path for identity in identities for m in identity.card.media}
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # genanki warns about tags it does not know; fields are sanitised
-        package.write_to_file(str(tmp), timestamp=timestamp)
+    with tempfile.TemporaryDirectory(prefix="flashgen-media-") as folder:
+        # genanki names media after the file: link each file under its collision-free media name.
+        named = []
+        for name, source in sorted(media.items()):
+            link = Path(folder) / name
+            os.symlink(source, link)
+            named.append(str(link))
+        package = genanki.Package(list(decks.values()), media_files=named)
+        with atomic_path(path) as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # genanki warns about tags it does not know; fields are sanitised
+            package.write_to_file(str(tmp), timestamp=timestamp)

@@ -2,15 +2,19 @@
 
 Anki runs the HTML and JavaScript it finds in cards, and notes may come from
 anyone, so every string that reaches a field passes through `sanitise`.
-Math is handed to Anki's MathJax as `\\(...\\)` and `\\[...\\]`, untouched by
-the markdown parser.
+Math (`$...$`, `$$...$$`, `\\(...\\)`, `\\[...\\]`) is handed to Anki's MathJax
+as `\\(...\\)` and `\\[...\\]`, untouched by the markdown parser. Code is
+highlighted with Pygments into classes the note type's CSS colours for light
+and night mode. Local images are resolved by a `MediaResolver`.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import nh3
@@ -19,11 +23,18 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.dollarmath import dollarmath_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from .media import MediaResolver
 
 _TAGS = {
-    "a", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6",
-    "hr", "i", "img", "kbd", "li", "mark", "ol", "p", "pre", "s", "span", "strong", "sub", "sup",
-    "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div", "dl", "dt", "em",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark",
+    "ol", "p", "pre", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "summary", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
 }  # fmt: skip
 _ATTRIBUTES = {
     "a": {"href", "title"},
@@ -36,24 +47,63 @@ _ATTRIBUTES = {
     "pre": {"class"},
     "div": {"class"},
 }
-_URL_SCHEMES = {"http", "https", "mailto"}
+# Tags removed with everything inside them.
+_DROPPED = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "template", "noscript",
+            "svg", "math", "title", "textarea", "select", "button", "form", "input", "link", "meta", "base"}  # fmt: skip
+# Every tag name HTML knows; `<Foo>` or `Vec<T>` that is not one of them is text, shown as written.
+_HTML_TAGS = _TAGS | _DROPPED | {
+    "address", "area", "article", "aside", "audio", "bdi", "bdo", "big", "body", "canvas", "center", "cite",
+    "col", "colgroup", "data", "datalist", "dfn", "dialog", "fieldset", "font", "footer", "head", "header",
+    "hgroup", "html", "label", "legend", "main", "map", "marquee", "menu", "meter", "nav", "optgroup", "option",
+    "output", "param", "picture", "portal", "progress", "rp", "rt", "ruby", "search", "section", "slot",
+    "source", "track", "tt", "video", "wbr", "image", "xmp", "plaintext", "listing", "noembed", "noframes",
+}  # fmt: skip
+
+_media: ContextVar[MediaResolver | None] = ContextVar("flashgen_media", default=None)
+
+
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src":
+        resolver = _media.get()
+        if resolver is not None:
+            return resolver.resolve(value)
+        return value if re.match(r"(https?:|data:image/(png|jpe?g|gif|webp);)", value, re.IGNORECASE) else None
+    if attribute in ("href", "src") and value.strip().lower().startswith("data:"):
+        return None  # data: URLs only as images
+    return value
+
+
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    clean_content_tags=_DROPPED,
+    attributes=_ATTRIBUTES,
+    attribute_filter=_filter_attribute,
+    url_schemes={"http", "https", "mailto", "data"},
+    link_rel="noopener noreferrer",
+)
 
 
 def sanitise(fragment: str) -> str:
-    """Keep only harmless HTML: no script, style, frames, handlers or javascript: URLs."""
-    return nh3.clean(
-        fragment,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        url_schemes=_URL_SCHEMES,
-        clean_content_tags={"script", "style", "iframe", "object", "embed", "template", "noscript", "svg", "math"},
-        link_rel="noopener noreferrer",
-    )
+    """Keep only harmless HTML: no script, style, frames, event handlers or javascript: URLs."""
+    return _CLEANER.clean(fragment)
 
 
 def escape(text: str) -> str:
     """Plain text (front matter values, file names) as HTML."""
     return html.escape(text, quote=True)
+
+
+@contextmanager
+def images(resolver: MediaResolver | None) -> Iterator[None]:
+    """Resolve the images of what is rendered inside the block with `resolver`."""
+    token = _media.set(resolver)
+    try:
+        yield
+    finally:
+        _media.reset(token)
+
+
+# ---------------------------------------------------------------- parser rules
 
 
 def _mark_rule(state: StateInline, silent: bool) -> bool:
@@ -76,69 +126,165 @@ def _mark_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
-_WIKILINK = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
+_WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
 
 
 def _wikilink_rule(state: StateInline, silent: bool) -> bool:
-    """Obsidian `[[target|alias]]` links, shown as their text (Anki cannot follow them)."""
-    if not state.src.startswith("[[", state.pos):
+    """Obsidian `[[target|alias]]` links, shown as their text, and `![[image.png]]` embeds, shown as images."""
+    if not state.src.startswith(("[[", "![["), state.pos):
         return False
     match = _WIKILINK.match(state.src, state.pos, state.posMax)
     if not match:
         return False
     if not silent:
-        target, _, alias = match.group(1).partition("|")
-        label = alias or target.split("#")[0].rsplit("/", 1)[-1] or target
-        token = state.push("wikilink", "span", 0)
-        token.content = label.strip()
+        target, _, alias = match.group(2).partition("|")
+        if match.group(1):
+            token = state.push("wikiembed", "img", 0)
+            token.attrs = {"src": target.strip(), "alt": alias.strip() if not alias.strip().isdigit() else ""}
+        else:
+            label = alias or target.split("#")[0].rsplit("/", 1)[-1] or target
+            state.push("wikilink", "span", 0).content = label.strip()
     state.pos = match.end()
     return True
+
+
+def _bracket_math_rule(state: StateInline, silent: bool) -> bool:
+    r"""LaTeX-style `\(...\)` and `\[...\]`, before the markdown escape rule eats the backslash."""
+    src = state.src
+    if src[state.pos : state.pos + 2] not in ("\\(", "\\["):
+        return False
+    closer = "\\)" if src[state.pos + 1] == "(" else "\\]"
+    end = src.find(closer, state.pos + 2, state.posMax)
+    if end < 0:
+        return False
+    if not silent:
+        token = state.push("math_inline" if closer == "\\)" else "math_block_inline", "math", 0)
+        token.content = src[state.pos + 2 : end]
+        token.markup = closer
+    state.pos = end + 2
+    return True
+
+
+# ---------------------------------------------------------------- renderers
 
 
 def _render_wikilink(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     return f'<span class="wikilink">{escape(tokens[idx].content)}</span>'
 
 
+def _render_wikiembed(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    attrs = tokens[idx].attrs
+    return f'<img src="{escape(str(attrs["src"]))}" alt="{escape(str(attrs.get("alt", "")))}">'
+
+
+def _math(content: str) -> str:
+    # `}}` would end a cloze deletion early; MathJax ignores the space.
+    return escape(content.strip()).replace("}}", "} }")
+
+
 def _render_math_inline(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-    return "\\(" + escape(tokens[idx].content) + "\\)"
+    return "\\(" + _math(tokens[idx].content) + "\\)"
+
+
+def _render_math_display(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    return "\\[" + _math(tokens[idx].content) + "\\]"
+
+
+def _render_math_double(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    # `$$...$$` inside a sentence (kramdown style) is inline math; alone, it is display math.
+    alone = all(t.type == "softbreak" or (t.type == "text" and not t.content.strip()) for i, t in enumerate(tokens) if i != idx)
+    return _render_math_display(self, tokens, idx, options, env) if alone else _render_math_inline(
+        self, tokens, idx, options, env
+    )
 
 
 def _render_math_block(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-    return "\\[" + escape(tokens[idx].content.strip()) + "\\]\n"
+    return "<p>\\[" + _math(tokens[idx].content) + "\\]</p>\n"
+
+
+_HTML_TAG_NAME = re.compile(r"<\s*/?\s*([A-Za-z][\w:-]*)")
+
+
+def _raw_or_text(content: str) -> str:
+    """Raw HTML passes (to be sanitised) only when it is HTML; `Vec<T>` or `<Foo>` is text."""
+    content = re.sub(r"<!--.*?(-->|$)", "", content, flags=re.DOTALL)
+    names = _HTML_TAG_NAME.findall(content)
+    if names and all(n.lower() in _HTML_TAGS for n in names):
+        return content
+    return escape(content)
+
+
+def _render_html_inline(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    return _raw_or_text(tokens[idx].content)
+
+
+def _render_html_block(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    return _raw_or_text(tokens[idx].content)
+
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def _render_fence(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    token = tokens[idx]
+    language = token.info.strip().split()[0].lower() if token.info.strip() else ""
+    try:
+        lexer = get_lexer_by_name(language) if language else None
+    except ClassNotFound:
+        lexer = None
+    body = highlight(token.content, lexer, _FORMATTER) if lexer is not None else escape(token.content)
+    css_class = f' class="language-{escape(language)}"' if language else ""
+    return f'<pre class="fg-code"><code{css_class}>{body}</code></pre>\n'
+
+
+def code_css() -> str:
+    """Pygments colours for code, light by default and dark under Anki's night mode."""
+    light = HtmlFormatter(style="friendly").get_style_defs(".fg-code")
+    dark = HtmlFormatter(style="monokai").get_style_defs([".nightMode .fg-code", ".night_mode .fg-code"])
+    keep = re.compile(r"^\S.*\{.*\}\s*(/\*.*\*/)?$")
+    lines = [line for line in (light + "\n" + dark).splitlines() if keep.match(line) and "background" not in line]
+    return "\n".join(lines) + "\n"
 
 
 def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "breaks": False}).enable(["table", "strikethrough"])
     md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    md.inline.ruler.before("escape", "bracket_math", _bracket_math_rule)
     md.inline.ruler.before("emphasis", "mark", _mark_rule)
     md.inline.ruler.before("link", "wikilink", _wikilink_rule)
     md.add_render_rule("wikilink", _render_wikilink)
+    md.add_render_rule("wikiembed", _render_wikiembed)
     md.add_render_rule("math_inline", _render_math_inline)
-    md.add_render_rule("math_inline_double", _render_math_block)
+    md.add_render_rule("math_block_inline", _render_math_display)
+    md.add_render_rule("math_inline_double", _render_math_double)
     md.add_render_rule("math_block", _render_math_block)
     md.add_render_rule("math_block_label", _render_math_block)
+    md.add_render_rule("html_inline", _render_html_inline)
+    md.add_render_rule("html_block", _render_html_block)
+    md.add_render_rule("fence", _render_fence)
     return md
 
 
 _MD = _make_parser()
 
 
-def markdown(text: str) -> str:
-    """Render markdown to sanitised HTML; a single paragraph loses its `<p>` wrapper."""
-    rendered = _MD.render(text).strip()
+def _unwrap(rendered: str) -> str:
+    rendered = rendered.strip()
     if rendered.count("<p>") == 1 and rendered.startswith("<p>") and rendered.endswith("</p>"):
         rendered = rendered[3:-4]
-    return sanitise(rendered)
+    return rendered
 
 
-def inline_tokens(text: str) -> list[Token]:
-    """The block tokens of `text`, for stages that look at its structure (emphasis spans)."""
+def markdown(text: str) -> str:
+    """Render markdown to sanitised HTML; a single paragraph loses its `<p>` wrapper."""
+    return sanitise(_unwrap(_MD.render(text)))
+
+
+def parse(text: str) -> list[Token]:
+    """The tokens of `text`, for stages that look at its structure (emphasis spans)."""
     return _MD.parse(text)
 
 
 def render_tokens(tokens: Sequence[Token]) -> str:
-    """Render tokens from `inline_tokens` (possibly rewritten) to sanitised HTML."""
-    rendered = _MD.renderer.render(tokens, _MD.options, {}).strip()
-    if rendered.count("<p>") == 1 and rendered.startswith("<p>") and rendered.endswith("</p>"):
-        rendered = rendered[3:-4]
-    return sanitise(rendered)
+    """Render tokens from `parse` (possibly rewritten) to sanitised HTML."""
+    return sanitise(_unwrap(_MD.renderer.render(tokens, _MD.options, {})))

@@ -280,7 +280,7 @@ def test_matching_rules_directly() -> None:
 
     def cards_of(text: str, rel: str = "n.md"):  # type: ignore[no-untyped-def]
         note = parse_note(text, NoteFile(Path(rel), Path(".")))
-        return generate(note, extract(note), options)
+        return generate(note, extract(note), options).cards
 
     old = identity.assign(cards_of("- Water boils at 100 degrees at sea level.\n- Owls hunt at night.\n"), Lock(), T0)
     lock = Lock(old.records())
