@@ -1,29 +1,23 @@
-"""Cards: the question/answer and cloze cards made from each takeaway.
-
-Every takeaway yields at least one question/answer card. The author's own
-syntax wins: `question :: answer` is exactly one card, and inline
-`{{c1::...}}` clozes are kept as written. Otherwise `**bold**` and
-`==highlight==` spans become cloze deletions, nested items answer their
-parent, and `Term: definition` asks for the definition.
+"""Cards: each takeaway's drafts (see `drafts`) rendered into the sanitised fields of Anki notes,
+with the deck, tags and context every card of a note shares.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
-from markdown_it.token import Token
-
-from . import render
+from . import drafts as drafts_stage
+from . import language, quality, render
 from .config import Options
 from .errors import SourceProblem
 from .lock import Record
 from .media import MediaFile, MediaResolver
 from .notes import NoteFile, SourceNote
-from .takeaways import Takeaway, bullets
+from .takeaways import Takeaway
 
 Kind = Literal["basic", "cloze"]
 
@@ -67,11 +61,12 @@ class _Placement:
     deck: str
     tags: tuple[str, ...]
     context: str
+    cue: str  # what tells a card's subject out of its note: the title
 
 
 def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) -> NoteCards:
     """The cards of one note's takeaways."""
-    placement = _Placement(deck_name(note, options), note_tags(note), context_html(note))
+    placement = _Placement(deck_name(note, options), note_tags(note), context_html(note), note.title)
     made: list[Card] = []
     problems: list[SourceProblem] = []
     for takeaway in takeaways:
@@ -82,138 +77,58 @@ def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) 
     return NoteCards(tuple(made), tuple(problems))
 
 
+_CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
+_DELETION = re.compile(r"\{\{c\d+::(.*?)\}\}", re.DOTALL)
+
+
 def _cards(takeaway: Takeaway, placement: _Placement, media: MediaResolver) -> Iterator[Card]:
-    def card(kind: Kind, role: str, front: str, back: str = "", **more: object) -> Card:
-        return Card(
+    for draft in drafts_stage.drafts(takeaway, placement.cue):
+        front = render.markdown(draft.front)
+        deletions: tuple[str, ...] = ()
+        if draft.kind == "cloze":
+            if not _CLOZE_NUMBER.search(front):
+                continue  # never a cloze note without a deletion: Anki would give it no card
+            if draft.role != "cloze:explicit":
+                deletions = tuple(language.html_to_text(d) for d in _DELETION.findall(front))
+        yield Card(
             takeaway,
-            kind,
-            role,
+            draft.kind,
+            draft.role,
             front,
-            back,
+            render.markdown(draft.back) if draft.back else "",
+            render.markdown(draft.extra) if draft.extra else "",
+            reverse=draft.reverse,
+            deletions=deletions,
             deck=placement.deck,
             tags=placement.tags,
             context=placement.context,
             source=takeaway.location,
             media=tuple(media.files.values()),
-            **more,  # type: ignore[arg-type]
         )
 
-    text = takeaway.text
-    whole = takeaway.full_text
-    explicit = _EXPLICIT_QA.split(text, maxsplit=1)
-    if len(explicit) == 2 and explicit[0].strip() and explicit[1].strip():
-        yield card("basic", "qa:explicit", render.markdown(explicit[0].strip()), render.markdown(explicit[1].strip()))
-        return
-    if _AUTHOR_CLOZE.search(whole):
-        yield card("cloze", "cloze:explicit", render.markdown(whole))
-    else:
-        cloze, deletions = _cloze(whole)
-        if deletions:
-            yield card("cloze", "cloze", cloze, deletions=deletions)
-    extra = render.markdown(whole)
-    if takeaway.children:
-        answer = render.markdown(bullets(takeaway.children))
-        yield card("basic", "qa:children", render.markdown(text), answer, extra=extra)
-        return
-    definition = _DEFINITION.match(text)
-    if definition and _plausible_term(definition.group("term")):
-        term = definition.group("term").strip()
-        yield card(
-            "basic",
-            "qa:definition",
-            f"Explain: <strong>{render.markdown(term)}</strong>",
-            render.markdown(definition.group("rest").strip()),
-            extra=extra,
-        )
-        return
-    yield card("basic", "qa:complete", f"Complete: {render.markdown(_lead(text))} …", extra, extra="")
+
+def probes_of(card: Card, front: str | None = None) -> list[quality.Probe]:
+    """What a card asks, as plain-text probes for the quality checks: one per cloze deletion."""
+    front = card.front if front is None else front
+    source = language.html_to_text(render.markdown(card.takeaway.full_text)) if card.takeaway.text else ""
+    cue = card.takeaway.note.title
+    location = card.takeaway.location
+    if card.kind == "basic":
+        probe = quality.Probe("qa", language.html_to_text(front), language.html_to_text(card.back), source, cue, card.role, location)
+        return [probe]
+    out = []
+    for number in sorted({int(n) for n in _CLOZE_NUMBER.findall(front)}):
+        answers = [language.html_to_text(a) for n, a in _NUMBERED_DELETION.findall(front) if int(n) == number]
+
+        def shown(match: re.Match[str], number: int = number) -> str:
+            return "[...]" if int(match.group(1)) == number else match.group(2)
+
+        prompt = language.html_to_text(_NUMBERED_DELETION.sub(shown, front))
+        out.append(quality.Probe("cloze", prompt, " ".join(answers), source, cue, card.role, location))
+    return out
 
 
-_EXPLICIT_QA = re.compile(r"(?<!:)\s+::\s+(?!:)")
-_AUTHOR_CLOZE = re.compile(r"\{\{c\d+::")
-_DEFINITION = re.compile(
-    r"^(?:\*\*|__)?(?P<term>[^*_:\n]{1,60}?)(?:\*\*|__)?\s*(?::|\s[—–]\s)\s*(?P<rest>\S.*)$", re.DOTALL
-)
-
-
-def _plausible_term(term: str) -> bool:
-    words = term.split()
-    return 0 < len(words) <= 6 and not term.strip().endswith(("http", "https")) and "`" not in term
-
-
-# Spans a cue must not cut in two: math, code, links and HTML tags count as one word.
-_ATOM = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`]*`|!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[^>]*>|\S+", re.DOTALL)
-
-
-def _lead(text: str) -> str:
-    """The opening words of a takeaway, as the cue of a completion card."""
-    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
-    words = _ATOM.findall(first)
-    cut = max(3, min(len(words) // 2, 12))
-    return " ".join(words[:cut])
-
-
-def _cloze(text: str) -> tuple[str, tuple[str, ...]]:
-    """`text` with its bold and highlighted spans as cloze deletions numbered in order."""
-    tokens = render.parse(text)
-    deletions: list[str] = []
-    plain_all: list[str] = []
-    for token in tokens:
-        if token.type != "inline" or not token.children:
-            continue
-        token.children = list(_delete_spans(token.children, deletions, plain_all))
-    if not deletions:
-        return "", ()
-    whole = "".join(plain_all).strip()
-    if len(deletions) == 1 and deletions[0].strip() == whole:
-        return "", ()  # the whole takeaway is bold: nothing would be left to cue it
-    return render.render_tokens(tokens), tuple(deletions)
-
-
-_SPANS = {"strong_open": "strong_close", "mark_open": "mark_close"}
-
-
-def _delete_spans(children: list[Token], deletions: list[str], plain_all: list[str]) -> Iterator[Token]:
-    closing = ""
-    depth = 0
-    span: list[str] = []
-    pending: list[Token] = []
-    for child in children:
-        if child.type in ("text", "code_inline", "math_inline"):
-            plain_all.append(child.content)
-        if closing:
-            if child.type == closing and depth == 0:
-                deletion = "".join(span).strip()
-                if deletion:
-                    deletions.append(deletion)
-                    yield _text(f"{{{{c{len(deletions)}::")
-                    yield from pending
-                    yield _text("}}")
-                else:
-                    yield from pending
-                closing = ""
-                continue
-            if child.type == _OPENING.get(closing):
-                depth += 1
-            elif child.type == closing:
-                depth -= 1
-            if child.type in ("text", "code_inline", "math_inline"):
-                span.append(child.content)
-            pending.append(child)
-            continue
-        if child.type in _SPANS:
-            closing, depth, span, pending = _SPANS[child.type], 0, [], []
-            continue
-        yield child
-    if closing:  # an unclosed span: keep its content as it was
-        yield from pending
-
-
-_OPENING = {v: k for k, v in _SPANS.items()}
-
-
-def _text(content: str) -> Token:
-    return Token("text", "", 0, content=content)
+_NUMBERED_DELETION = re.compile(r"\{\{c(\d+)::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)
 
 
 def note_tags(note: SourceNote) -> tuple[str, ...]:
@@ -269,9 +184,6 @@ def context_html(note: SourceNote) -> str:
     return render.sanitise(html)
 
 
-_CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
-
-
 def renumber(front: str, numbers: Iterable[int]) -> str:
     """Give the cloze deletions of `front`, in order, the given numbers."""
     counter = iter(numbers)
@@ -294,14 +206,11 @@ def retired(record: Record) -> Card:
     }
     if record.kind != "cloze":
         return Card(takeaway, "basic", record.role, _REMOVED_BANNER + render.markdown(record.text), **common)
-    if _AUTHOR_CLOZE.search(record.text):
+    numbers = sorted(n for n, _ in record.clozes)
+    if not numbers:  # the author's own clozes, kept as written
         front = render.markdown(record.text)
     else:
-        front, deletions = _cloze(record.text)
-        numbers = dict((text, n) for n, text in record.clozes)
-        if deletions:
-            front = renumber(front, [numbers.get(d, record.cloze_max + i + 1) for i, d in enumerate(deletions)])
-        else:
-            first = min((n for n, _ in record.clozes), default=1)
-            front = f"{{{{c{first}::{render.markdown(record.text)}}}}}"
+        # Every cloze number the note had keeps a deletion, so none of its cards turns empty.
+        deletions = " · ".join(f"{{{{c{n}::{render.escape(text)}}}}}" for n, text in sorted(record.clozes))
+        front = f"{render.markdown(record.text)}<div>{deletions}</div>"
     return Card(takeaway, "cloze", record.role, _REMOVED_BANNER + front, **common)  # type: ignore[arg-type]

@@ -75,15 +75,17 @@ def test_explicit_question_answer_is_exactly_that_card(anki: Anki, run_build: Bu
     assert siblings == [note.id]
 
 
-def test_nested_items_answer_their_parent(anki: Anki, run_build: Builder) -> None:
+def test_short_nested_items_become_one_cloze_each(anki: Anki, run_build: Builder) -> None:
     report = run_build(EXAMPLES)
     anki.import_package(report.package)
-    [note] = anki.notes('"Question:*three skills*"')
-    assert [_plain(li) for li in re.findall(r"<li>(.*?)</li>", note["Answer"], re.S)] == [
-        "writing clearly",
-        "giving formal talks",
-        "giving informal talks",
+    [note] = [n for n in anki.notes('"note:flashgen Cloze"') if "three skills" in n["Text"]]
+    deletions = re.findall(r"\{\{c(\d+)::(.*?)\}\}", note["Text"])
+    assert [(n, _plain(t)) for n, t in deletions] == [
+        ("1", "writing clearly"),
+        ("2", "giving formal talks"),
+        ("3", "giving informal talks"),
     ]
+    assert len(note.cards()) == 3
 
 
 @pytest.mark.skipif(not (SHARED / "examples").is_dir(), reason="../shared/examples is not here")

@@ -1,0 +1,74 @@
+"""Score the cards flashgen makes from a folder of notes with the checks in `flashgen.quality`.
+
+    python benchmarks/card_quality.py examples/notes [../shared/corpus] [--json out.json] [--worst 20]
+
+Prints, per check, the share of cards (one per question or cloze deletion) that pass; the share of
+takeaways with at least one card passing every check; and the near-duplicate rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from flashgen import quality
+from flashgen.build import harvest
+from flashgen.cards import probes_of
+from flashgen.config import load_options
+
+
+def score_folder(folder: Path) -> tuple[quality.DeckScore, list[quality.Probe], int, int]:
+    options = load_options([folder], name="quality")
+    crop = harvest(options)
+    probes = [p for card in crop.cards for p in probes_of(card)]
+    empty_clozes = sum(1 for c in crop.cards if c.kind == "cloze" and "{{c" not in c.front)
+    leaked = sum(1 for p in probes if not p.answer.strip() or p.answer.strip().lower() in p.prompt.lower())
+    return quality.score(probes), probes, empty_clozes, leaked
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("--json", type=Path, help="also write the scores as JSON")
+    parser.add_argument("--worst", type=int, default=0, help="print N failing cards per folder")
+    args = parser.parse_args(argv)
+    results = {}
+    for folder in args.folders:
+        if not folder.exists():
+            print(f"{folder}: not here, skipped")
+            continue
+        deck, probes, empty_clozes, leaked = score_folder(folder)
+        results[str(folder)] = {
+            "cards": deck.probes,
+            "takeaways": deck.takeaways,
+            "takeaways_with_a_card_passing_every_check": round(deck.takeaways_with_a_good_card, 4),
+            "near_duplicate_rate": round(deck.near_duplicate_rate, 4),
+            "most_common_opening_share": round(deck.opening_share, 4),
+            "cloze_notes_without_deletion": empty_clozes,
+            "answers_empty_or_in_prompt": leaked,
+            "passing": {k: round(v, 4) for k, v in deck.passing.items()},
+        }
+        print(f"\n{folder}: {deck.takeaways} takeaways, {deck.probes} cards")
+        for name, share in deck.passing.items():
+            print(f"  {name:<16} {share:6.1%}")
+        print(f"  takeaways with a card passing every check: {deck.takeaways_with_a_good_card:.1%}")
+        print(f"  near-duplicate rate: {deck.near_duplicate_rate:.2%}")
+        print(f"  cloze notes without a deletion: {empty_clozes}; answers empty or in their prompt: {leaked}")
+        if args.worst:
+            shown = 0
+            for probe in probes:
+                verdict = quality.judge(probe)
+                if verdict.failed and shown < args.worst:
+                    shown += 1
+                    print(f"  - {probe.location} [{probe.role}] fails {','.join(verdict.failed)}")
+                    print(f"      Q: {probe.prompt[:160]}")
+                    print(f"      A: {probe.answer[:100]}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,474 @@
+"""Drafts: the rule-based card generator. Overgenerates candidate cards from a takeaway, ranks them
+with the checks in `quality`, and keeps the best few. Works on markdown; `cards` renders the result.
+
+The rules, strongest first:
+1. The author's syntax: `question :: answer` is exactly one card; `term ::: definition` is one
+   card in both directions; inline `{{c1::...}}` clozes are kept as written; `**bold**` and
+   `==highlight==` spans are cloze deletions.
+2. Definitions: `Term: ...`, `Term — ...`, "X is a/the ...", "X refers to ...", "X means ...".
+3. Recall targets in each sentence: numbers and years, acronyms and named terms, rare words
+   (by a word-frequency list). A question hides the best target of a sentence; a cloze deletes
+   another, so the two never test the same thing.
+4. Enumerations of three or more items become one cloze deletion per item, never "name the four".
+5. Long takeaways are split into sentences (and long sentences at clause breaks): one fact a card.
+6. Nested items: short ones are an enumeration of their parent; longer ones make cards of their own.
+Every takeaway gets at least one question/answer card; when nothing above applies, the card asks
+to complete the takeaway from its opening words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from . import language, quality
+from .language import BLANK, DANGLING, STOPWORDS
+from .takeaways import Takeaway, bullets
+
+Kind = Literal["basic", "cloze"]
+MAX_QA = 2  # question/answer cards per takeaway (nested items aside)
+MAX_CLOZE_NOTES = 2  # cloze notes per takeaway made from found targets (the author's own are all kept)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A card in markdown. Cloze deletions in `front` are written `{{cN::...}}`, numbered 1..n.
+
+    `role` names the rule that made it ("qa:definition", "cloze:list", ...); the quality checks
+    read it, and with the takeaway it identifies the card across rebuilds.
+    """
+
+    kind: Kind
+    role: str
+    front: str
+    back: str = ""
+    extra: str = ""
+    reverse: bool = False
+
+
+# ---------------------------------------------------------------- markdown atoms and plain text
+
+# Spans that are never cut and never become targets: math, code, links, wiki links, HTML tags.
+_ATOM = re.compile(
+    r"\$\$.+?\$\$|\$[^$\n]+\$|\\\(.+?\\\)|\\\[.+?\\\]|`[^`]*`|!?\[[^\]]*\]\([^)]*\)|!?\[\[[^\]]*\]\]|<[^>]+>"
+    r"|\{\{c\d+::.*?\}\}",
+    re.DOTALL,
+)
+_EMPHASIS = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__|==(?=\S)(.+?)(?<=\S)==", re.DOTALL)
+
+
+def plain(markdown: str) -> str:
+    """A cheap plain-text view of inline markdown, for judging candidates."""
+    text = re.sub(r"!?\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2", markdown)
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\{\{c\d+::(.*?)(::[^}]*)?\}\}", r"\1", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"(\*\*|__|==|`)", "", text)
+    text = re.sub(r"(?<!\w)[*_](?=\S)(.+?)(?<=\S)[*_](?!\w)", r"\1", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _protected(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _ATOM.finditer(text)]
+
+
+def _overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
+    return any(span[0] < b and a < span[1] for a, b in spans)
+
+
+# ---------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class Target:
+    """A span of a sentence worth recalling."""
+
+    start: int
+    end: int
+    answer: str  # markdown of what is recalled (emphasis markers dropped)
+    kind: str
+    weight: float
+
+
+_NUMBER = re.compile(
+    r"(?<![\w.$\\-])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s?(?:to|-|–)\s?\d+(?:\.\d+)?)?"
+    r"(?:(\s?%)|(\s?[a-zA-Zµ°][\w°-]*))?(?![\w$])"
+)
+_ACRONYM = re.compile(r"(?<![\w-])(?:[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)*s?|[A-Z][a-z]+[A-Z]\w*)(?![\w-])")
+# Capitalised names: several capitalised words anywhere, or one that does not start the sentence.
+_NAMED = re.compile(
+    r"(?<![\w-])[A-Z][a-z]+(?:\s+(?:of\s+|the\s+)?[A-Z][a-z]+)+(?![\w-])|(?<=[a-z0-9,;:)]\s)[A-Z][a-z]+(?![\w-])"
+)
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
+
+
+def targets(sentence: str) -> list[Target]:
+    """Recall targets of a sentence, best first, not overlapping each other or any atom."""
+    protected = _protected(sentence)
+    found: list[Target] = []
+    for m in _EMPHASIS.finditer(sentence):
+        if not _overlaps(m.span(), protected):
+            inner = next(g for g in m.groups() if g is not None)
+            found.append(Target(m.start(), m.end(), inner, "emphasis", 10.0))
+    for m in _NUMBER.finditer(sentence):
+        end = m.end()
+        if m.group(3) and m.group(3).strip().lower() in STOPWORDS:
+            end = m.start(3)
+        is_year = end == m.end(1) and re.fullmatch(r"1[5-9]\d\d|20\d\d", m.group(1)) is not None
+        found.append(Target(m.start(), end, sentence[m.start() : end], "year" if is_year else "number", 7.0))
+    for m in _ACRONYM.finditer(sentence):
+        found.append(Target(m.start(), m.end(), m.group(), "acronym", 6.0))
+    for m in _NAMED.finditer(sentence):
+        if len(m.group().split()) <= 4:
+            found.append(Target(m.start(), m.end(), m.group(), "named", 5.0 + 0.2 * len(m.group().split())))
+    found.extend(_rare_runs(sentence))
+    chosen: list[Target] = []
+    total = max(1, len(sentence.split()))
+    for target in sorted(found, key=lambda t: (-t.weight, t.start)):
+        span = (target.start, target.end)
+        if target.kind != "emphasis" and _overlaps(span, protected):
+            continue
+        if _overlaps(span, [(c.start, c.end) for c in chosen]):
+            continue
+        if len(target.answer.split()) > 0.6 * total or _repeated(sentence, target):
+            continue  # hiding it would leave nothing to cue it, or the sentence says it again
+        chosen.append(target)
+    return chosen
+
+
+def _rare_runs(sentence: str) -> Iterator[Target]:
+    """Rare words, adjacent ones joined ("positional encodings"), and the rarest content word."""
+    run: list[re.Match[str]] = []
+    rarest: tuple[float, re.Match[str]] | None = None
+
+    def flush() -> Iterator[Target]:
+        if run:
+            weight = 4.0 + max(0.0, 3.3 - min(language.zipf(m.group()) for m in run)) + 0.3 * (len(run) - 1)
+            yield Target(run[0].start(), run[-1].end(), sentence[run[0].start() : run[-1].end()], "rare", weight)
+            run.clear()
+
+    for m in _WORDS.finditer(sentence):
+        word = m.group()
+        lower = word.lower()
+        if lower not in STOPWORDS and language.is_rare(word):
+            if run and sentence[run[-1].end() : m.start()] not in (" ", "-"):
+                yield from flush()
+            run.append(m)
+        else:
+            yield from flush()
+        if lower not in STOPWORDS and lower not in DANGLING and len(word) >= 4:
+            frequency = language.zipf(word)
+            if rarest is None or frequency < rarest[0]:
+                rarest = (frequency, m)
+    yield from flush()
+    if rarest is not None:
+        m = rarest[1]
+        yield Target(m.start(), m.end(), m.group(), "keyword", 2.0)
+
+
+def _repeated(sentence: str, target: Target) -> bool:
+    rest = plain(sentence[: target.start] + " " + sentence[target.end :])
+    return re.search(rf"(?<!\w){re.escape(plain(target.answer))}(?!\w)", rest, re.IGNORECASE) is not None
+
+
+# ---------------------------------------------------------------- sentences
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    index: int
+    text: str  # markdown
+    lead: str  # the sentence before it, when this one starts with "It ..." and needs it
+    targets: tuple[Target, ...]
+
+
+def _sentences(text: str) -> list[_Sentence]:
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    pieces: list[str] = []
+    for paragraph in paragraphs:
+        if paragraph.startswith(("```", "~~~", "|", ">", "$$", "<")) or "\n|" in paragraph:
+            continue  # code, tables, quotes, display math, HTML: shown in the extra, not asked
+        for sentence in language.split_sentences(" ".join(paragraph.split())):
+            pieces.extend(_clauses(sentence))
+    out = []
+    for index, piece in enumerate(pieces):
+        first = (language.words(plain(piece)) or [""])[0]
+        lead = pieces[index - 1] if index and first in DANGLING else ""
+        out.append(_Sentence(index, piece, lead, tuple(targets(piece))))
+    return out
+
+
+def _clauses(sentence: str) -> list[str]:
+    """A long sentence split at a semicolon or ", but", so that each card asks about one fact."""
+    if len(sentence.split()) <= 30 or _protected(sentence):
+        return [sentence]
+    for separator in (";", ", but ", ", so ", ", and ", " but "):
+        head, found, tail = sentence.partition(separator)
+        if found and len(head.split()) >= 5 and len(tail.split()) >= 5:
+            head = head.strip() if head.strip().endswith((".", "!", "?")) else head.strip() + "."
+            tail = tail.strip()
+            return _clauses(head) + _clauses(tail[:1].upper() + tail[1:])
+    return [sentence]
+
+
+# ---------------------------------------------------------------- candidates
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    draft: Draft
+    probes: tuple[quality.Probe, ...]
+    priority: float
+    sentence: int
+    answers: tuple[str, ...]
+
+    @property
+    def failures(self) -> int:
+        return sum(len(quality.judge(p).failed) for p in self.probes)
+
+
+def _probe(kind: str, prompt: str, answer: str, source: str, cue: str, role: str) -> quality.Probe:
+    return quality.Probe(kind, plain(prompt), plain(answer), source, cue, role)
+
+
+_EXPLICIT_QA = re.compile(r"(?<!:)\s+::\s+(?!:)")
+_BIDIRECTIONAL = re.compile(r"(?<!:)\s+:::\s+(?!:)")
+_AUTHOR_CLOZE = re.compile(r"\{\{c\d+::")
+_TERM_COLON = re.compile(
+    r"^(?P<bold>\*\*|__)?(?P<term>[^*_:\n$`\[]{1,60}?)(?P=bold)?\s*(?::|\s[—–]\s|\s-\s)\s*(?P<rest>\S.*)$",
+    re.DOTALL,
+)
+_TERM_VERB = re.compile(
+    r"^(?P<term>(?:(?:The|A|An)\s+)?[A-Za-z][\w'’-]*(?:\s+[\w'’-]+){0,3}?)\s+"
+    r"(?P<verb>is|are|refers to|refer to|means|mean|describes|denotes)\s+(?P<rest>.+?)[.!]?$",
+    re.DOTALL,
+)
+_DEFINING = re.compile(r"^(?:a|an|the|one|any|some|each|every|how|when|where|what)\b", re.IGNORECASE)
+_TERM_GLUE = frozenset({"of", "and", "the", "a", "an", "in", "for", "to"})
+
+
+def drafts(takeaway: Takeaway, cue: str) -> list[Draft]:
+    """The cards of one takeaway, as markdown drafts."""
+    text = takeaway.text
+    parts = _BIDIRECTIONAL.split(text, maxsplit=1)
+    if len(parts) == 2 and all(p.strip() for p in parts):
+        return [Draft("basic", "qa:term", parts[0].strip(), parts[1].strip(), reverse=True)]
+    parts = _EXPLICIT_QA.split(text, maxsplit=1)
+    if len(parts) == 2 and all(p.strip() for p in parts):
+        return [Draft("basic", "qa:explicit", parts[0].strip(), parts[1].strip())]
+
+    source = plain(takeaway.full_text)
+    out: list[Draft] = []
+    if _AUTHOR_CLOZE.search(takeaway.full_text):
+        out.append(Draft("cloze", "cloze:explicit", takeaway.full_text))
+        text = re.sub(r"\{\{c\d+::(.*?)(::[^}]*)?\}\}", r"\1", text)
+    sentences = _sentences(text)
+    extra = takeaway.full_text
+    questions = _best_questions(sentences, source, cue, extra)
+    out.extend(c.draft for c in questions)
+    if not any(d.kind == "cloze" for d in out):
+        tested = {(c.sentence, answer) for c in questions for answer in c.answers}
+        out.extend(_clozes(sentences, source, cue, extra, tested))
+    out.extend(_children(takeaway, cue))
+    if not any(d.kind == "basic" for d in out):
+        out.append(_completion(text, extra))
+    return _number_roles(out)
+
+
+def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Candidate | None:
+    """`Term: definition`, or "X is a ...", asked as "What is meant by “Term”?" / "What is X?"."""
+    prompt = ""
+    match = _TERM_COLON.match(sentence.text)
+    if match:
+        term = match.group("term").strip().strip("\"'“”‘’")
+        words = language.words(term)
+        looks_like_term = bool(match.group("bold")) or (
+            0 < len(words) <= 4 and all(w not in STOPWORDS or w in _TERM_GLUE for w in words)
+        )
+        if words and looks_like_term:
+            prompt = f"What is meant by “{term}”?"
+            rest = match.group("rest")
+    if not prompt:
+        match = _TERM_VERB.match(plain(sentence.text))
+        if not match:
+            return None
+        term, verb, rest = match.group("term").strip(), match.group("verb"), match.group("rest")
+        words = language.words(term)
+        if not words or words[0] in DANGLING or any(w in STOPWORDS and w not in _TERM_GLUE for w in words):
+            return None
+        if verb in ("is", "are") and not _DEFINING.match(rest):
+            return None  # "X is gradually replacing ..." says something of X but does not define it
+        first, _, others = term.partition(" ")
+        if first in ("The", "A", "An") or (language.zipf(first) >= 4.5 and not first.isupper()):
+            term = f"{first[:1].lower()}{first[1:]} {others}".strip()
+        prompt = {
+            "is": f"What is {term}?",
+            "are": f"What are {term}?",
+            "means": f"What does {term} mean?",
+            "mean": f"What do {term} mean?",
+            "describes": f"What does {term} describe?",
+            "denotes": f"What does {term} denote?",
+        }.get(verb, f"What does {term} refer to?")
+    rest = rest.strip().rstrip(".").split(";")[0].strip()
+    if not rest or len(rest.split()) > quality.MAX_DEFINITION_WORDS:
+        return None
+    probe = _probe("qa", prompt, rest, source, cue, "qa:definition")
+    return _Candidate(Draft("basic", "qa:definition", prompt, rest, extra), (probe,), 9.0, sentence.index, (plain(rest),))
+
+
+def _blank_questions(sentence: _Sentence, source: str, cue: str, extra: str) -> Iterator[_Candidate]:
+    """The sentence as a question with its best targets hidden, one at a time."""
+    for rank, target in enumerate(sentence.targets[:3]):
+        prompt = sentence.text[: target.start] + BLANK + sentence.text[target.end :]
+        if sentence.lead:
+            prompt = f"{sentence.lead} {prompt}"
+        probe = _probe("qa", prompt, target.answer, source, cue, "qa:blank")
+        draft = Draft("basic", "qa:blank", prompt, target.answer, extra)
+        yield _Candidate(draft, (probe,), target.weight - rank, sentence.index, (plain(target.answer),))
+
+
+def _best_questions(sentences: Sequence[_Sentence], source: str, cue: str, extra: str) -> list[_Candidate]:
+    candidates: list[_Candidate] = []
+    for sentence in sentences:
+        definition = _definition(sentence, source, cue, extra)
+        if definition is not None:
+            candidates.append(definition)
+        candidates.extend(_blank_questions(sentence, source, cue, extra))
+    emphasised = {plain(t.answer) for s in sentences for t in s.targets if t.kind == "emphasis"}
+
+    def redundant(c: _Candidate) -> bool:  # the author's emphasis is tested by its cloze already
+        return c.draft.role == "qa:blank" and bool(set(c.answers) & emphasised)
+
+    ranked = sorted(candidates, key=lambda c: (c.failures + redundant(c), -c.priority, c.sentence))
+    chosen: list[_Candidate] = []
+    for candidate in ranked:
+        if len(chosen) == MAX_QA:
+            break
+        if chosen and (candidate.failures or redundant(candidate) or any(c.sentence == candidate.sentence for c in chosen)):
+            continue
+        chosen.append(candidate)
+    return chosen
+
+
+Span = tuple[int, int, str]  # start, end, and the markdown a cloze deletion shows
+
+
+def _wrap(text: str, spans: Sequence[Span]) -> str:
+    """`text` with each span replaced by a numbered cloze deletion."""
+    out, last = [], 0
+    for number, (start, end, answer) in enumerate(sorted(spans), start=1):
+        original = text[start:end]
+        body = original if original != answer and _EMPHASIS.fullmatch(original) else answer
+        out.append(text[last:start] + f"{{{{c{number}::{body}}}}}")
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+_LIST_RUN = re.compile(r"(?:(?<=\s)|^)((?:[\w'’-]+, )+[\w'’-]+,? (?:and|or) [\w'’-]+)\b")
+
+
+def _enumeration(sentence: _Sentence) -> list[Span]:
+    """Items of a list written in a sentence ("expansive, clean and diverse"), each as a span."""
+    if _protected(sentence.text):
+        return []
+    match = _LIST_RUN.search(sentence.text)
+    if not match:
+        return []
+    items = [i.strip() for i in re.split(r",\s*(?:and\s+|or\s+)?|\s(?:and|or)\s", match.group(1)) if i.strip()]
+    if len(items) < 3 or any(i.lower() in STOPWORDS for i in items):
+        return []
+    spans = []
+    position = match.start(1)
+    for item in items:
+        start = sentence.text.index(item, position)
+        spans.append((start, start + len(item), item))
+        position = start + len(item)
+    return spans
+
+
+def _clozes(sentences: Sequence[_Sentence], source: str, cue: str, extra: str, tested: set[tuple[int, str]]) -> list[Draft]:
+    """Cloze notes: the author's emphasis, else enumerations and targets the questions do not test."""
+    keep_extra = "" if len(sentences) == 1 else extra
+    authored = [s for s in sentences if any(t.kind == "emphasis" for t in s.targets)]
+    if authored:
+        return [
+            _cloze_draft(s, [(t.start, t.end, t.answer) for t in s.targets if t.kind == "emphasis"], keep_extra)
+            for s in authored
+        ]
+    candidates: list[_Candidate] = []
+    for sentence in sentences:
+        items = _enumeration(sentence)
+        if items:
+            probes = tuple(
+                _probe("cloze", _cloze_prompt(sentence, items, i), items[i][2], source, cue, "cloze:list")
+                for i in range(len(items))
+            )
+            draft = replace(_cloze_draft(sentence, items, keep_extra), role="cloze:list")
+            candidates.append(_Candidate(draft, probes, 8.0, sentence.index, tuple(i[2] for i in items)))
+            continue
+        for target in sentence.targets[:3]:
+            if (sentence.index, plain(target.answer)) in tested:
+                continue
+            spans = [(target.start, target.end, target.answer)]
+            probe = _probe("cloze", _cloze_prompt(sentence, spans, 0), target.answer, source, cue, "cloze")
+            draft = _cloze_draft(sentence, spans, keep_extra)
+            candidates.append(_Candidate(draft, (probe,), target.weight, sentence.index, (plain(target.answer),)))
+            break
+    ranked = sorted(candidates, key=lambda c: (c.failures, -c.priority, c.sentence))
+    return [c.draft for c in ranked[:MAX_CLOZE_NOTES] if c.failures == 0]
+
+
+def _cloze_prompt(sentence: _Sentence, spans: Sequence[Span], hidden: int) -> str:
+    start, end, _ = sorted(spans)[hidden]
+    prompt = sentence.text[:start] + "[...]" + sentence.text[end:]
+    return f"{sentence.lead} {prompt}" if sentence.lead else prompt
+
+
+def _cloze_draft(sentence: _Sentence, spans: Sequence[Span], extra: str) -> Draft:
+    front = _wrap(sentence.text, spans)
+    return Draft("cloze", "cloze", f"{sentence.lead} {front}" if sentence.lead else front, "", extra)
+
+
+def _children(takeaway: Takeaway, cue: str) -> list[Draft]:
+    """Nested items: three or more short ones are an enumeration; longer ones make cards of their own."""
+    children = takeaway.children
+    if not children:
+        return []
+    short = all(len(plain(c.full_text).split()) <= 6 for c in children)
+    if short and len(children) >= 3:
+        items = "\n".join(f"- {{{{c{i}::{c.full_text}}}}}" for i, c in enumerate(children, start=1))
+        return [Draft("cloze", "cloze:items", f"{takeaway.text}\n\n{items}")]
+    if short:
+        return [Draft("basic", "qa:items", takeaway.text, bullets(children))]
+    out: list[Draft] = []
+    for index, child in enumerate(children, start=1):
+        for draft in drafts(child, cue):
+            extra = f"{takeaway.text}\n\n{draft.extra or child.full_text}"
+            out.append(replace(draft, role=f"item{index}:{draft.role}", extra=extra))
+    return out
+
+
+_CUE_ATOM = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`]*`|!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[^>]*>|\S+")
+
+
+def _completion(text: str, extra: str) -> Draft:
+    """The last resort: complete the takeaway from its opening words."""
+    first = (language.split_sentences(" ".join(text.split())) or [text])[0]
+    atoms = _CUE_ATOM.findall(first)
+    cut = max(3, min(len(atoms) // 2, 12))
+    cue = "Complete: " + " ".join(atoms[:cut]) + " …"
+    return Draft("basic", "qa:complete", cue, text, extra if extra != text else "")
+
+
+def _number_roles(found: Sequence[Draft]) -> list[Draft]:
+    """A role that recurs in one takeaway gets an index: "qa:blank", "qa:blank:2", ..."""
+    counts: dict[str, int] = {}
+    out = []
+    for draft in found:
+        counts[draft.role] = counts.get(draft.role, 0) + 1
+        n = counts[draft.role]
+        out.append(draft if n == 1 else replace(draft, role=f"{draft.role}:{n}"))
+    return out

@@ -1,0 +1,105 @@
+"""Language helpers for making and judging cards: words, sentences, rarity. Offline and deterministic."""
+
+from __future__ import annotations
+
+import gzip
+import html
+import re
+from functools import cache
+from importlib import resources
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any are aren't as at be because been before being
+    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
+    during each either etc even ever every few for from further get gets got had hadn't has hasn't have
+    haven't having he he'd he'll he's her here here's hers herself him himself his how how's however i i'd
+    i'll i'm i've if in into is isn't it it's its itself just least less let's like lot lots may me might
+    more most much must mustn't my myself need needs neither no nor not now of off often on once one only
+    or other ought our ours ourselves out over own per quite rather really same shan't she she'd she'll
+    she's should shouldn't so some somewhat such than that that's the their theirs them themselves then
+    there there's these they they'd they'll they're they've thing things this those though through thus
+    to too under until up upon us use used uses using very via was wasn't way we we'd we'll we're we've
+    well were weren't what what's when when's where where's whether which while who who's whom whose why
+    why's will with within without won't would wouldn't yet you you'd you'll you're you've your yours
+    yourself yourselves actually basically simply still always never sometimes usually many several
+    """.split()
+)
+# Words that begin a sentence which cannot stand on its own.
+DANGLING = frozenset(
+    "it it's its this that that's these those they they're them their he he's she she's his her such".split()
+)
+YES_NO_OPENERS = frozenset(
+    "is are was were do does did can could should would will shall has have had may might must".split()
+)
+# Placeholder for the hidden part of a question built from a sentence.
+BLANK = "_____"
+
+_WORD = re.compile(r"[\w][\w'’.-]*[\w]|[\w]", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“(\[]*[A-Z0-9*_=`$\[])")
+# Abbreviations whose period does not end a sentence.
+_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|al|cf|approx|fig|eq|no|mr|mrs|ms|dr|prof|st|jr|sr|inc|ltd)\.$", re.I)
+
+
+def words(text: str) -> list[str]:
+    """The words of plain text, lower-cased, apostrophes normalised."""
+    return [w.lower().replace("’", "'").strip(".") for w in _WORD.findall(text)]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in STOPWORDS and (len(w) > 2 or any(c.isdigit() for c in w))]
+
+
+@cache
+def _frequencies() -> dict[str, float]:
+    data = resources.files("flashgen").joinpath("data/words_en.txt.gz").read_bytes()
+    table = {}
+    for line in gzip.decompress(data).decode("utf-8").splitlines():
+        word, _, zipf = line.partition("\t")
+        table[word] = float(zipf)
+    return table
+
+
+def zipf(word: str) -> float:
+    """How common an English word is: about 7 for 'the', 3 for 'adenosine', 0 when unknown."""
+    return _frequencies().get(word.lower().replace("’", "'"), 0.0)
+
+
+def is_rare(word: str) -> bool:
+    """A word worth recalling: long enough and uncommon in everyday English."""
+    plain = word.strip(".,;:!?()[]\"'")
+    return len(plain) >= 5 and plain.isalpha() and zipf(plain) < 3.3
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping abbreviations like 'e.g.' and 'et al.' inside them."""
+    parts: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        candidate = text[start : match.start()].rstrip()
+        if _ABBREVIATIONS.search(candidate.rsplit(None, 1)[-1] if candidate.split() else ""):
+            continue
+        if _inside_math_or_code(text, match.start()):
+            continue
+        parts.append(candidate)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        parts.append(tail)
+    return [p for p in (p.strip() for p in parts) if p]
+
+
+def _inside_math_or_code(text: str, position: int) -> bool:
+    before = text[:position]
+    return before.count("`") % 2 == 1 or (before.count("$") - before.count("\\$")) % 2 == 1
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML field, for judging cards."""
+    fragment = re.sub(r"<(br|/p|/li|/div|/tr|hr)[^>]*>", " ", fragment, flags=re.IGNORECASE)
+    text = html.unescape(re.sub(r"<[^>]+>", "", fragment))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def normalise(text: str) -> str:
+    return " ".join(words(text))
