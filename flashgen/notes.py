@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 from frontmatter.default_handlers import BaseHandler, YAMLHandler
+from yaml.constructor import ConstructorError
+from yaml.reader import ReaderError
 
 from .errors import SourceError
 
@@ -68,6 +70,24 @@ class SourceNote:
         return self.file.rel
 
 
+class _YAMLLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no types here
+    """PyYAML's safe loader, except that a value it cannot build (`date: 2023-02-30`,
+    `!!int abc`, `!!int` alone) is a YAML error at that value instead of a bare `ValueError`."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except Exception as exc:  # PyYAML's constructors raise ValueError, IndexError, AttributeError, ...
+            raise ConstructorError(None, None, f"invalid value {node.value!r} ({exc})", node.start_mark) from None
+
+
+class _YAMLFrontMatter(YAMLHandler):
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=_YAMLLoader)  # a SafeLoader
+
+
 class _TOMLHandler(BaseHandler):
     """TOML front matter between `+++` fences, parsed with the standard library."""
 
@@ -78,7 +98,7 @@ class _TOMLHandler(BaseHandler):
         return tomllib.loads(fm)
 
 
-_HANDLERS: tuple[BaseHandler, ...] = (YAMLHandler(), _TOMLHandler())
+_HANDLERS: tuple[BaseHandler, ...] = (_YAMLFrontMatter(), _TOMLHandler())
 
 
 def discover(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> list[NoteFile]:
@@ -141,11 +161,13 @@ def decode(data: bytes, path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        # `exc.start` counts from after a byte-order mark, so index `exc.object`, not `data`.
+        bad = exc.object
+        line = len(re.findall(rb"\r\n|\r|\n", bad[: exc.start])) + 1
         raise SourceError(
             path,
             line,
-            f"is not valid UTF-8 (byte 0x{data[exc.start]:02x}); flashgen reads notes as UTF-8, "
+            f"is not valid UTF-8 (byte 0x{bad[exc.start]:02x}); flashgen reads notes as UTF-8, "
             "re-save the file in that encoding",
         ) from None
     if "\r" in text:
@@ -155,21 +177,22 @@ def decode(data: bytes, path: Path) -> str:
 
 def parse_note(text: str, file: NoteFile) -> SourceNote:
     """Parse decoded note text: front matter, title and body."""
-    meta, body, body_line = _split_front_matter(text, file.path)
-    fields = _Fields(meta, file.path)
-    title = fields.text("title") or _first_heading(body) or _title_from_path(file.path)
+    front = _split_front_matter(text, file.path)
+    meta, body = front.meta, front.body
+    fields = _Fields(front, meta)
+    title = " ".join((fields.text("title") or _first_heading(body) or _title_from_path(file.path)).split())
     categories = _dedupe([*fields.words("categories"), *fields.words("category")])
     taxonomies = meta.get("taxonomies")
     tags = fields.words("tags")
     if isinstance(taxonomies, Mapping):
-        sub = _Fields(taxonomies, file.path, prefix="taxonomies.")
+        sub = _Fields(front, taxonomies, prefix="taxonomies.")
         categories = _dedupe([*categories, *sub.words("categories")])
         tags = [*tags, *sub.words("tags")]
     return SourceNote(
         file=file,
         title=title,
         body=body,
-        body_line=body_line,
+        body_line=front.body_line,
         categories=tuple(categories),
         tags=tuple(_dedupe(tags)),
         author=fields.text("author"),
@@ -180,7 +203,25 @@ def parse_note(text: str, file: NoteFile) -> SourceNote:
     )
 
 
-def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
+@dataclass(frozen=True)
+class _FrontMatter:
+    """A note split at its front matter; `raw` starts on file line `first_line`."""
+
+    path: Path
+    meta: dict[str, Any]
+    body: str
+    body_line: int
+    raw: str = ""
+    first_line: int = 1
+
+    def line_of(self, key: str) -> int:
+        """The file line that sets `key` (the first one that looks like it), else the first front matter line."""
+        pattern = re.compile(rf"""^[ \t]*["']?{re.escape(key)}["']?[ \t]*[:=]""", re.MULTILINE)
+        match = pattern.search(self.raw)
+        return self.first_line + self.raw.count("\n", 0, match.start()) if match else self.first_line
+
+
+def _split_front_matter(text: str, path: Path) -> _FrontMatter:
     for handler in _HANDLERS:
         if not handler.detect(text):
             continue
@@ -195,47 +236,59 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int
         try:
             loaded = handler.load(raw)
         except yaml.YAMLError as exc:
-            # Point at where the broken construct starts (an unclosed quote or bracket), else at the problem.
-            mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-            line = first_line + mark.line if mark is not None else 1
-            if mark is not None and mark.index >= len(raw.rstrip()):
-                # Reported at the end of the front matter: the last line with text is the likelier culprit.
-                line = first_line + raw.rstrip().count("\n")
-            problem = getattr(exc, "problem", None) or str(exc)
-            context = getattr(exc, "context", None)
-            detail = f"{context}, {problem}" if context else problem
-            raise SourceError(path, line, f"invalid YAML front matter: {detail}") from None
+            raise SourceError(path, _yaml_error_line(exc, raw, first_line), _yaml_error_message(exc)) from None
         except tomllib.TOMLDecodeError as exc:
+            # Without "at line N" the error is "at end of document": the last line with text is the likelier culprit.
             match = re.search(r"at line (\d+)", str(exc))
-            line = first_line + int(match.group(1)) - 1 if match else 1
-            message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+            line = first_line + (int(match.group(1)) - 1 if match else raw.rstrip().count("\n"))
+            message = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", str(exc))
             raise SourceError(path, line, f"invalid TOML front matter: {message}") from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
-            raise SourceError(
-                path, 2, f"front matter must be a mapping of keys to values, not a {_kind_of(loaded)}"
-            )
+            line = first_line + len(raw) - len(raw.lstrip("\n"))  # the first line with something on it
+            raise SourceError(path, line, f"front matter must be a mapping of keys to values, not a {_kind_of(loaded)}")
         rest = text[closing.end() :]
         if rest.startswith("\n"):
             rest = rest[1:]
         body_line = text.count("\n", 0, closing.end()) + 2
-        return {str(k): v for k, v in loaded.items()}, rest, body_line
-    return {}, text, 1
+        meta = {str(k): v for k, v in loaded.items()}
+        return _FrontMatter(path, meta, rest, body_line, raw, first_line)
+    return _FrontMatter(path, {}, text, 1)
+
+
+def _yaml_error_line(exc: yaml.YAMLError, raw: str, first_line: int) -> int:
+    if isinstance(exc, ReaderError):  # a forbidden character: no mark, only a position
+        return first_line + raw.count("\n", 0, exc.position)
+    # Point at where the broken construct starts (an unclosed quote or bracket), else at the problem.
+    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+    if mark is None:
+        return first_line
+    if mark.index >= len(raw.rstrip()):
+        # Reported at the end of the front matter: the last line with text is the likelier culprit.
+        return first_line + raw.rstrip().count("\n")
+    return first_line + int(mark.line)
+
+
+def _yaml_error_message(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, ReaderError):
+        return f"invalid YAML front matter: character #x{exc.character:04x} is not allowed"
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    return f"invalid YAML front matter: {context}, {problem}" if context else f"invalid YAML front matter: {problem}"
 
 
 def _kind_of(value: object) -> str:
-    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
-        type(value), type(value).__name__
-    )
+    kinds = {list: "list", dict: "mapping", str: "string", int: "number", float: "number", bool: "boolean"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 class _Fields:
     """Typed access to front matter values, with errors that name the key."""
 
-    def __init__(self, meta: Mapping[str, Any], path: Path, prefix: str = "") -> None:
+    def __init__(self, front: _FrontMatter, meta: Mapping[str, Any], prefix: str = "") -> None:
+        self.front = front
         self.meta = meta
-        self.path = path
         self.prefix = prefix
 
     def text(self, key: str) -> str:
@@ -263,8 +316,8 @@ class _Fields:
         if isinstance(value, (str, int, float, _dt.date, _dt.datetime, _dt.time)):
             return str(value).strip()
         raise SourceError(
-            self.path,
-            1,
+            self.front.path,
+            self.front.line_of(key),
             f"front matter '{self.prefix}{key}' must be text or a list of text, not a {_kind_of(value)}",
         )
 
@@ -284,6 +337,7 @@ def _dedupe(items: Iterable[str]) -> list[str]:
 
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ATX_ONE = re.compile(r"^ {0,3}#(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")  # `# Title`, `# Title #`, but not `#tag`
 
 
 def _first_heading(body: str) -> str:
@@ -299,9 +353,9 @@ def _first_heading(body: str) -> str:
         if match:
             fence = match.group(1)
             continue
-        stripped = line.strip()
-        if line.startswith("# ") or stripped == "#":
-            return stripped.lstrip("#").strip().rstrip("#").strip()
+        heading = _ATX_ONE.match(line)
+        if heading:
+            return (heading.group(1) or "").strip()
         if previous.strip() and re.fullmatch(r" {0,3}=+\s*", line):
             return previous.strip()
         previous = line
@@ -314,5 +368,3 @@ def _title_from_path(path: Path) -> str:
         stem = path.parent.name
     stem = re.sub(r"^\d{4}-\d{1,2}-\d{1,2}-", "", stem)
     return stem.replace("-", " ").replace("_", " ").strip() or path.name
-
-

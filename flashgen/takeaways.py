@@ -2,9 +2,12 @@
 
 A note names its takeaways with a heading or a lead-in paragraph ("Key
 takeaways", "Lessons learned:", "Summary", ...); the lists that follow it are
-the takeaways. A note without such a marker falls back to its top-level lists,
-except lists made only of links and lists under headings such as "Further
-reading". Nested items stay attached to their parent.
+the takeaways. A note without such a marker (or whose marked lists are empty)
+falls back to its top-level lists, except lists under headings such as "Further
+reading", lists made only of links, index lists whose every item starts with a
+link (a map of other notes), and items that are nothing but a link. Nested
+items stay attached to their parent. HTML comments and Hugo/Zola shortcodes are
+not part of a takeaway's text.
 """
 
 from __future__ import annotations
@@ -47,26 +50,45 @@ def bullets(items: Sequence[Takeaway]) -> str:
     return "\n".join("- " + item.full_text.replace("\n", "\n  ") for item in items)
 
 
-# What a heading or lead-in paragraph says when the list after it holds takeaways.
-_MARKER = re.compile(
+# What a heading or lead-in paragraph says when the list after it holds takeaways. Strong words
+# name takeaways even inside a sentence ("Key takeaways from the talk:"); weak ones only in a
+# heading or a lead-in that is little more than the word ("**Summary**"), because in a sentence
+# they mostly mean something else ("this conclusion is tentative:", "can be summarized as:").
+_STRONG = re.compile(
     r"\b(?:key\s+(?:takeaways?|take-aways?|points?|ideas?|insights?|lessons?|learnings?|findings?|facts?|concepts?)"
-    r"|takeaways?|take-aways?|lessons?(?:\s+learn[et]d?)?|learnings?|main\s+(?:points?|ideas?)"
-    r"|summary|summari[sz]ed|tl;?dr|highlights|what\s+i\s+learn[et]d?|conclusions?|insights)\b"
-    r"|まとめ|要点|学び",
+    r"|takeaways?|take-aways?|lessons?\s+learn[et]d?|learnings|main\s+(?:points?|ideas?)|tl;?dr"
+    r"|what\s+i(?:'ve|\s+have)?\s+learn[et]d?)\b"
+    r"|まとめ|要点|学び|学んだこと|教訓",
     re.IGNORECASE,
 )
+_WEAK = re.compile(r"\b(?:lessons?|summary|summari[sz]ed|highlights|conclusions?|insights)\b", re.IGNORECASE)
 # Headings whose lists are references, not knowledge.
 _NOT_KNOWLEDGE = re.compile(
     r"^\W*(?:further\s+reading|reading\s+list|references?|links?|resources?|see\s+also|sources?|related"
-    r"|bibliography|footnotes?|(?:table\s+of\s+)?contents|credits|acknowledge?ments?|tags|backlinks)\b",
+    r"|bibliography|footnotes?|(?:table\s+of\s+)?contents|credits|acknowledge?ments?|tags|backlinks)\b"
+    r"|^\W*(?:参考|参照|関連|リンク|出典|目次)",
     re.IGNORECASE,
 )
-_LINKS = re.compile(r"!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[a-z]+://[^>]*>|\b[a-z]+://\S+", re.IGNORECASE)
+_LINK = r"!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[a-z]+://[^>]*>|\b[a-z]+://\S+"
+_LINKS = re.compile(_LINK, re.IGNORECASE)
+_LEADING_LINK = re.compile(rf"^[\s*_~\"'(]*(?:{_LINK})", re.IGNORECASE)
+# Not part of the text: HTML comments, Hugo shortcodes (`{{< img >}}`, `{{% note %}}`) and Zola
+# shortcodes (`{{ figure(...) }}`, `{% quote() %}...{% end %}`). Code spans are matched first so
+# that a shortcode quoted in backticks stays.
+_NOISE = re.compile(
+    r"(?P<code>`+).+?(?P=code)"
+    r"|<!--.*?-->"
+    r"|\{\{<.*?>\}\}|\{\{%.*?%\}\}"
+    r"|\{\{\s*[A-Za-z_][\w-]*\s*\(.*?\)\s*\}\}|\{%-?\s*(?:end\b|[A-Za-z_][\w-]*\s*\().*?-?%\}",
+    re.DOTALL,
+)
 _LIST_TYPES = ("bullet_list", "ordered_list")
 
 
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    # markdown-it silently drops what is nested deeper than `maxNesting` (20 in CommonMark mode,
+    # about ten list levels); allow more, well within Python's recursion limit.
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": 64}).enable(["table", "strikethrough"])
     return md.use(dollarmath_plugin, allow_space=True, double_inline=True)
 
 
@@ -76,11 +98,13 @@ _MD = _parser()
 def extract(note: SourceNote) -> tuple[Takeaway, ...]:
     """The takeaways of a note, in document order."""
     root = SyntaxTreeNode(_MD.parse(note.body))
-    reader = _Reader(note)
-    blocks = list(root.children)
-    marked = list(_marked_lists(blocks))
-    lists = marked if any(_items(lst) for lst, _ in marked) else list(_fallback_lists(blocks))
-    return tuple(t for lst, section in lists for t in reader.items(lst, section))
+    blocks = [b for b in root.children if not _is_noise(b)]
+    marked = _Reader(note, drop_links=False)
+    found = tuple(t for lst, section in _marked_lists(blocks) for t in marked.items(lst, section))
+    if found:
+        return found
+    fallback = _Reader(note, drop_links=True)
+    return tuple(t for lst, section in _fallback_lists(blocks) for t in fallback.items(lst, section))
 
 
 def _items(lst: SyntaxTreeNode) -> list[SyntaxTreeNode]:
@@ -92,36 +116,75 @@ def _heading_level(node: SyntaxTreeNode) -> int:
 
 
 def _inline_text(node: SyntaxTreeNode) -> str:
-    return " ".join(c.content for c in node.children if c.type == "inline").strip()
+    return " ".join(_without_noise(c.content) for c in node.children if c.type == "inline").strip()
+
+
+def _without_noise(text: str) -> str:
+    marked = _NOISE.sub(lambda m: m.group(0) if m.group("code") else "\0", text)  # markdown-it has no NULs
+    if marked == text:
+        return text
+    lines = []
+    for line in marked.split("\n"):
+        if "\0" in line:
+            line = re.sub(r"[ \t]*(?:\0[ \t]*)+", " ", line).strip(" ")
+        if line.strip():
+            lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def _is_noise(block: SyntaxTreeNode) -> bool:
+    """A block that says nothing to a reader: an HTML comment, a shortcode (a figure), an empty paragraph."""
+    if block.type == "html_block":
+        return not _without_noise(block.content).strip()
+    return block.type == "paragraph" and not _inline_text(block)
 
 
 def _marked_lists(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTreeNode, str]]:
     """Lists under a marker heading (until the next heading of the same or a higher level)
-    and lists right after a marker lead-in paragraph."""
-    scope_level = 0  # level of the marker heading whose scope we are in; 0 = none
+    and lists right after a marker lead-in paragraph.
+
+    A marker heading directly followed by a heading of its own level is a divider ("## Key
+    takeaways", then "## Topic one", "## Topic two"): it covers those headings, until one of a
+    higher level.
+    """
+    in_scope = False
+    scope_end = 0  # a heading of this level or a higher one (a smaller number) ends the scope
+    excluded_level = 0  # level of a "References" heading inside the scope; 0 = none
     section = ""
     previous: SyntaxTreeNode | None = None
-    for block in blocks:
+    for i, block in enumerate(blocks):
         level = _heading_level(block)
         if level:
             section = _inline_text(block)
-            if scope_level and level <= scope_level:
-                scope_level = 0
-            if not scope_level and _MARKER.search(section):
-                scope_level = level
-        elif block.type in _LIST_TYPES:
-            if scope_level or (previous is not None and _is_lead_in(previous)):
-                yield block, section
+            if in_scope and level <= scope_end:
+                in_scope, excluded_level = False, 0
+            if excluded_level and level <= excluded_level:
+                excluded_level = 0
+            if not in_scope and (_STRONG.search(section) or _WEAK.search(section)):
+                in_scope = True
+                divider = i + 1 < len(blocks) and _heading_level(blocks[i + 1]) == level
+                scope_end = level - 1 if divider else level
+            elif in_scope and not excluded_level and _NOT_KNOWLEDGE.search(section):
+                excluded_level = level
+        elif block.type in _LIST_TYPES and (
+            (in_scope and not excluded_level) or (previous is not None and _is_lead_in(previous))
+        ):
+            yield block, section
         previous = block
 
 
 def _is_lead_in(block: SyntaxTreeNode) -> bool:
+    """A paragraph that announces takeaways: "Key takeaways from the talk:", "**Summary**", "まとめ"."""
     if block.type != "paragraph":
         return False
-    text = _inline_text(block)
-    last = re.split(r"(?<=[.!?])\s+", text)[-1]
-    plain = last.strip("*_ ")
-    return bool(_MARKER.search(last)) and (plain.endswith(":") or len(plain.split()) <= 4)
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+|(?<=[。！？])", _inline_text(block)) if s.strip()]
+    if not sentences:
+        return False
+    plain = sentences[-1].strip("*_ \t")
+    if plain.endswith((":", "：")) and _STRONG.search(plain):
+        return True
+    rest = _WEAK.sub(" ", _STRONG.sub(" ", plain))
+    return rest != plain and len(re.findall(r"\w+", rest)) <= 2 and len(re.sub(r"\W", "", rest)) <= 12
 
 
 def _fallback_lists(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTreeNode, str]]:
@@ -135,52 +198,72 @@ def _fallback_lists(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTr
                 excluded_level = 0
             if not excluded_level and _NOT_KNOWLEDGE.search(section):
                 excluded_level = level
-        elif block.type in _LIST_TYPES and not excluded_level and not _only_links(block):
+        elif block.type in _LIST_TYPES and not excluded_level and not _only_links(block) and not _is_index(block):
             yield block, section
 
 
+def _item_text(item: SyntaxTreeNode) -> str:
+    return " ".join(_inline_text(c) for c in item.children if c.type == "paragraph")
+
+
+def _is_link(text: str, words: int = 0) -> bool:
+    """Text that is a link with at most `words` words around it."""
+    rest, links = _LINKS.subn(" ", text)
+    return bool(links) and len(re.findall(r"\w+", rest)) <= words
+
+
 def _only_links(lst: SyntaxTreeNode) -> bool:
-    """A list each of whose items is a link with at most a few words around it."""
-    for item in _items(lst):
-        text = " ".join(_inline_text(c) for c in item.children if c.type == "paragraph")
-        rest, links = _LINKS.subn(" ", text)
-        if not links or len(re.findall(r"\w+", rest)) > 3:
-            return False
-    return True
+    """A list each of whose items is a link with at most a few words around it ("See [this](...)")."""
+    return all(_is_link(_item_text(item), words=3) for item in _items(lst))
+
+
+def _is_index(lst: SyntaxTreeNode) -> bool:
+    """A list each of whose items starts with a link (`[[fallacy]] - what it is`): a map of other
+    notes or pages, whose knowledge lives there."""
+    return all(_LEADING_LINK.match(_item_text(item)) for item in _items(lst))
 
 
 class _Reader:
-    """Turns list items into takeaways, keeping their markdown source."""
+    """Turns list items into takeaways, keeping their markdown source.
 
-    def __init__(self, note: SourceNote) -> None:
+    With `drop_links` (lists found without a marker) an item that is nothing but a link, or whose
+    nested items all were, is dropped: it points to knowledge rather than holding it.
+    """
+
+    def __init__(self, note: SourceNote, *, drop_links: bool) -> None:
         self.note = note
         self.lines = note.body.split("\n")
+        self.drop_links = drop_links
 
     def items(self, lst: SyntaxTreeNode, section: str) -> Iterator[Takeaway]:
         for item in _items(lst):
-            takeaway = self.item(item, section)
-            if takeaway is not None:
-                yield takeaway
+            yield from self.item(item, section)[0]
 
-    def item(self, item: SyntaxTreeNode, section: str) -> Takeaway | None:
+    def item(self, item: SyntaxTreeNode, section: str) -> tuple[tuple[Takeaway, ...], bool]:
+        """The takeaways an item makes (itself, or its nested items when it has no text of its
+        own) and whether it was dropped for being a link."""
         parts: list[str] = []
         children: list[Takeaway] = []
+        nested_links: list[bool] = []
         for block in item.children:
             if block.type in _LIST_TYPES:
-                children.extend(self.items(block, section))
+                for sub in _items(block):
+                    found, link = self.item(sub, section)
+                    children.extend(found)
+                    nested_links.append(link)
             elif block.type == "paragraph":
                 parts.append(_inline_text(block))
-            else:
+            elif not _is_noise(block):
                 parts.append(self._source(block, item))
         text = "\n\n".join(p for p in parts if p.strip()).strip()
+        if self.drop_links and not children and ((nested_links and all(nested_links)) or _is_link(text)):
+            return (), True
         if not text:
-            if not children:
-                return None
-            # An item that is only a nested list: its children are the takeaways.
-            first, *rest = children
-            return Takeaway(self.note, first.text, first.line, section, first.children + tuple(rest))
+            # An item that is only a nested list: its items are the takeaways.
+            return tuple(children), False
         assert item.map is not None
-        return Takeaway(self.note, text, self.note.body_line + item.map[0], section, tuple(children))
+        line = self.note.body_line + item.map[0]
+        return (Takeaway(self.note, text, line, section, tuple(children)),), False
 
     def _source(self, block: SyntaxTreeNode, item: SyntaxTreeNode) -> str:
         """The source lines of a non-paragraph block inside an item (code, quote, table), dedented."""

@@ -1,0 +1,219 @@
+"""Takeaways: which list items of a note are takeaways, with their lines, sections and children.
+
+The golden cases in tests/golden/takeaways/ are the spec: each `NAME.md` note sits next to a
+`NAME.yaml` listing the takeaways expected from it. `FLASHGEN_UPDATE_GOLDEN=1 pytest
+tests/test_takeaways.py` rewrites the .yaml files from the current output; review the diff by
+hand before committing it.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flashgen.notes import NoteFile, SourceNote, parse_note, read_note
+from flashgen.takeaways import Takeaway, bullets, extract
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "takeaways"
+CASES = sorted(GOLDEN.glob("*.md"))
+UPDATE = os.environ.get("FLASHGEN_UPDATE_GOLDEN") == "1"
+
+
+def _record(takeaway: Takeaway) -> dict[str, Any]:
+    record: dict[str, Any] = {"text": takeaway.text, "line": takeaway.line, "section": takeaway.section}
+    if takeaway.children:
+        record["children"] = [_record(c) for c in takeaway.children]
+    return record
+
+
+class _GoldenDumper(yaml.SafeDumper):
+    """Multi-line text as `|` blocks, so the expectations read like the notes."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value and not any(line != line.rstrip() for line in value.split("\n")) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_GoldenDumper.add_representer(str, _str)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_golden(case: Path) -> None:
+    found = [_record(t) for t in extract(read_note(NoteFile(case, GOLDEN)))]
+    expected_file = case.with_suffix(".yaml")
+    if UPDATE:
+        dumped = yaml.dump(found, Dumper=_GoldenDumper, sort_keys=False, allow_unicode=True, width=100)
+        expected_file.write_text(dumped, encoding="utf-8")
+    expected = yaml.safe_load(expected_file.read_text(encoding="utf-8"))
+    assert found == expected
+
+
+def test_every_golden_note_has_its_expectations() -> None:
+    assert CASES, "no golden cases found"
+    assert {c.stem for c in CASES} == {y.stem for y in GOLDEN.glob("*.yaml")}
+
+
+# --- unit tests of details the golden cases do not show -----------------------------------------
+
+
+def note(text: str, *, name: str = "note.md", line: int = 1) -> SourceNote:
+    """A note whose body is `text` (dedented), starting on file line `line`."""
+    body = "\n" * (line - 1) + textwrap.dedent(text).lstrip("\n")
+    return parse_note(body, NoteFile(Path("/vault") / name, Path("/vault")))
+
+
+def texts(takeaways: tuple[Takeaway, ...]) -> list[str]:
+    return [t.text for t in takeaways]
+
+
+def test_lines_are_file_lines_after_front_matter() -> None:
+    found = extract(note("---\ntitle: t\n---\n\n\n- a\n- b\n"))
+    assert [(t.text, t.line) for t in found] == [("a", 6), ("b", 7)]
+    assert found[0].location == "note.md:6"
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Key takeaways", "Key Takeaways:", "Takeaways", "Lessons learned", "Lessons Learnt", "Summary", "TL;DR",
+     "Highlights", "Conclusions", "Key insights", "Main ideas", "What I learned", "まとめ", "要点", "学び"],
+)  # fmt: skip
+def test_marker_headings(heading: str) -> None:
+    found = extract(note(f"- context\n\n## {heading}\n\n- the takeaway\n"))
+    assert texts(found) == ["the takeaway"]
+    assert found[0].section == heading
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Reinforcement Learning", "Learning from mistakes", "Concluding remarks", "Observations", "Summarizing"],
+)
+def test_headings_that_are_not_markers(heading: str) -> None:
+    assert texts(extract(note(f"- context\n\n## {heading}\n\n- item\n"))) == ["context", "item"]
+
+
+@pytest.mark.parametrize(
+    "lead_in",
+    [
+        "Key takeaways:",
+        "Some context. Key takeaways from the talk:",
+        "a couple of takeaways and things i found particularly interesting:",
+        "**Takeaways**",
+        "Summary",
+        "_In summary_",
+        "まとめ：",
+        "Lessons learned:",
+    ],
+)
+def test_lead_ins(lead_in: str) -> None:
+    assert texts(extract(note(f"- context\n\n{lead_in}\n\n- the takeaway\n"))) == ["the takeaway"]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "The block structure can be summarized as:",
+        "However, this conclusion is tentative and subject to several limitations:",
+        "On a GPU performing deep learning, your time is split between three components:",
+        "最初にzolaでできることの概要をまとめました。",
+        "Here is a summary of the many things that the author discusses at length in the book",
+    ],
+)
+def test_paragraphs_that_are_not_lead_ins(paragraph: str) -> None:
+    assert texts(extract(note(f"- context\n\n{paragraph}\n\n- item\n"))) == ["context", "item"]
+
+
+def test_a_marker_without_items_falls_back() -> None:
+    assert texts(extract(note("## Summary\n\n-\n\n## Notes\n\n- kept\n"))) == ["kept"]
+
+
+def test_link_only_lists_are_kept_when_marked() -> None:
+    # Marked lists are the author's choice: even links are kept.
+    found = extract(note("## Key takeaways\n\n- [[spaced repetition]]\n- [Paper](https://x.example)\n"))
+    assert texts(found) == ["[[spaced repetition]]", "[Paper](https://x.example)"]
+
+
+def test_references_heading_inside_a_marker_scope() -> None:
+    found = extract(
+        note(
+            """
+            ## Key takeaways
+            - kept
+            ### References
+            - [a](https://a.example) by someone
+            ### More takeaways
+            - kept too
+            """
+        )
+    )
+    assert texts(found) == ["kept", "kept too"]
+
+
+def test_full_text_and_bullets_nest_children() -> None:
+    [parent] = extract(note("- Three skills:\n  - writing\n  - talks\n    with a second line\n    - formal\n"))
+    assert parent.full_text == "Three skills:\n\n- writing\n- talks\n  with a second line\n  \n  - formal"
+    assert bullets(parent.children) == "- writing\n- talks\n  with a second line\n  \n  - formal"
+
+
+def test_takeaway_equality_ignores_the_note() -> None:
+    a = extract(note("- same\n", name="a.md"))
+    b = extract(note("- same\n", name="b.md"))
+    assert a == b and a[0].location != b[0].location
+
+
+def test_crlf_and_front_matter_give_file_lines(tmp_path: Path) -> None:
+    path = tmp_path / "win.md"
+    path.write_bytes(b"\xef\xbb\xbf---\r\ntitle: w\r\n---\r\n\r\nKey takeaways:\r\n- one\r\n\r\n- two\n")
+    found = extract(read_note(NoteFile(path, tmp_path)))
+    assert [(t.text, t.line) for t in found] == [("one", 6), ("two", 8)]
+
+
+def _depth(takeaway: Takeaway) -> int:
+    return 1 + max((_depth(c) for c in takeaway.children), default=0)
+
+
+def test_deep_nesting_is_kept() -> None:
+    text = "".join("  " * i + f"- level {i}\n" for i in range(25))
+    [top] = extract(note(text))
+    assert _depth(top) == 25
+
+
+def test_nesting_beyond_the_parser_limit_keeps_the_shallow_levels() -> None:
+    text = "".join("  " * i + f"- level {i}\n" for i in range(200))
+    [top] = extract(note(text))
+    assert top.text == "level 0" and 20 < _depth(top) < 200
+
+
+def test_long_notes_are_read_quickly() -> None:
+    text = "## Key takeaways\n\n" + "".join(
+        f"- item {i} with `code`, $x_{i}$ and a [[link {i}]]\n" for i in range(3000)
+    )
+    assert len(extract(note(text))) == 3000
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+_TOKENS = [*"-*+1.) #>`~$=[]():!_\t\n\r ab", "Key takeaways", "<!-- x -->", "{{< y >}}", "[[link]]", "    "]
+_MARKDOWNISH = st.lists(st.sampled_from(_TOKENS), max_size=80).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=_MARKDOWNISH, offset=st.integers(min_value=1, max_value=5))
+def test_any_text_gives_takeaways_on_real_lines(body: str, offset: int) -> None:
+    text = body.replace("\r\n", "\n").replace("\r", "\n")
+    source = SourceNote(NoteFile(Path("/vault/n.md"), Path("/vault")), "t", text, offset)
+    lines = source.body.split("\n")
+    for takeaway in _walk(extract(source)):
+        assert source.body_line <= takeaway.line < source.body_line + len(lines)
+        assert takeaway.text.strip()
+
+
+def _walk(takeaways: tuple[Takeaway, ...]) -> list[Takeaway]:
+    return [t for top in takeaways for t in (top, *_walk(top.children))]
