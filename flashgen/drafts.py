@@ -121,7 +121,7 @@ def targets(sentence: str) -> list[Target]:
     for m in _ACRONYM.finditer(sentence):
         found.append(Target(m.start(), m.end(), m.group(), "acronym", 6.0))
     for m in _NAMED.finditer(sentence):
-        if len(m.group().split()) <= 4:
+        if len(m.group().split()) <= 4 and m.group().lower() not in STOPWORDS and m.group().lower() not in DANGLING:
             found.append(Target(m.start(), m.end(), m.group(), "named", 5.0 + 0.2 * len(m.group().split())))
     found.extend(_rare_runs(sentence))
     chosen: list[Target] = []
@@ -169,8 +169,9 @@ def _rare_runs(sentence: str) -> Iterator[Target]:
 
 
 def _repeated(sentence: str, target: Target) -> bool:
-    rest = plain(sentence[: target.start] + " " + sentence[target.end :])
-    return re.search(rf"(?<!\w){re.escape(plain(target.answer))}(?!\w)", rest, re.IGNORECASE) is not None
+    """Whether the rest of the sentence gives the target away ("evolve" in "evolved")."""
+    rest = plain(sentence[: target.start] + " " + sentence[target.end :]).lower()
+    return plain(target.answer).lower() in rest
 
 
 # ---------------------------------------------------------------- sentences
@@ -184,7 +185,7 @@ class _Sentence:
     targets: tuple[Target, ...]
 
 
-def _sentences(text: str) -> list[_Sentence]:
+def _sentences(text: str, lead: str = "") -> list[_Sentence]:
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     pieces: list[str] = []
     for paragraph in paragraphs:
@@ -195,16 +196,18 @@ def _sentences(text: str) -> list[_Sentence]:
     out = []
     for index, piece in enumerate(pieces):
         first = (language.words(plain(piece)) or [""])[0]
-        lead = pieces[index - 1] if index and first in DANGLING else ""
-        out.append(_Sentence(index, piece, lead, tuple(targets(piece))))
+        before = pieces[index - 1] if index else lead
+        lead_text = before if first in DANGLING else ""
+        found = tuple(t for t in targets(piece) if plain(t.answer).lower() not in plain(lead_text).lower())
+        out.append(_Sentence(index, piece, lead_text, found))
     return out
 
 
 def _clauses(sentence: str) -> list[str]:
-    """A long sentence split at a semicolon or ", but", so that each card asks about one fact."""
+    """A long sentence split at a clause break (";", ", but", ", which", ...): one fact a card."""
     if len(sentence.split()) <= 30 or _protected(sentence):
         return [sentence]
-    for separator in (";", ", but ", ", so ", ", and ", " but "):
+    for separator in (";", ", but ", ", so ", ", which ", ", where ", ", while ", " — ", ", and ", " but "):
         head, found, tail = sentence.partition(separator)
         if found and len(head.split()) >= 5 and len(tail.split()) >= 5:
             head = head.strip() if head.strip().endswith((".", "!", "?")) else head.strip() + "."
@@ -237,7 +240,8 @@ _EXPLICIT_QA = re.compile(r"(?<!:)\s+::\s+(?!:)")
 _BIDIRECTIONAL = re.compile(r"(?<!:)\s+:::\s+(?!:)")
 _AUTHOR_CLOZE = re.compile(r"\{\{c\d+::")
 _TERM_COLON = re.compile(
-    r"^(?P<bold>\*\*|__)?(?P<term>[^*_:\n$`\[]{1,60}?)(?P=bold)?\s*(?::|\s[—–]\s|\s-\s)\s*(?P<rest>\S.*)$",
+    r"^(?P<bold2>\*\*|__)(?P<term2>[^*_:\n$`\[]{1,60}?)\s*:\s*(?P=bold2)\s*(?P<rest2>\S.*)$"  # **Term:** rest
+    r"|^(?P<bold>\*\*|__)?(?P<term>[^*_:\n$`\[]{1,60}?)(?P=bold)?\s*(?::|\s[—–]\s|\s-\s)\s*(?P<rest>\S.*)$",
     re.DOTALL,
 )
 _TERM_VERB = re.compile(
@@ -249,8 +253,9 @@ _DEFINING = re.compile(r"^(?:a|an|the|one|any|some|each|every|how|when|where|wha
 _TERM_GLUE = frozenset({"of", "and", "the", "a", "an", "in", "for", "to"})
 
 
-def drafts(takeaway: Takeaway, cue: str) -> list[Draft]:
-    """The cards of one takeaway, as markdown drafts."""
+def drafts(takeaway: Takeaway, cue: str, lead: str = "") -> list[Draft]:
+    """The cards of one takeaway, as markdown drafts. `lead` is what a first sentence that
+    starts with "It" or "This" refers to (for a nested item, its parent)."""
     text = takeaway.text
     parts = _BIDIRECTIONAL.split(text, maxsplit=1)
     if len(parts) == 2 and all(p.strip() for p in parts):
@@ -264,7 +269,7 @@ def drafts(takeaway: Takeaway, cue: str) -> list[Draft]:
     if _AUTHOR_CLOZE.search(takeaway.full_text):
         out.append(Draft("cloze", "cloze:explicit", takeaway.full_text))
         text = re.sub(r"\{\{c\d+::(.*?)(::[^}]*)?\}\}", r"\1", text)
-    sentences = _sentences(text)
+    sentences = _sentences(text, lead)
     extra = takeaway.full_text
     questions = _best_questions(sentences, source, cue, extra)
     out.extend(c.draft for c in questions)
@@ -282,14 +287,15 @@ def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Cand
     prompt = ""
     match = _TERM_COLON.match(sentence.text)
     if match:
-        term = match.group("term").strip().strip("\"'“”‘’")
+        bold = match.group("bold") or match.group("bold2")
+        term = (match.group("term") or match.group("term2")).strip().strip("\"'“”‘’")
         words = language.words(term)
-        looks_like_term = bool(match.group("bold")) or (
+        looks_like_term = bool(bold) or (
             0 < len(words) <= 4 and all(w not in STOPWORDS or w in _TERM_GLUE for w in words)
         )
         if words and looks_like_term:
             prompt = f"What is meant by “{term}”?"
-            rest = match.group("rest")
+            rest = match.group("rest") or match.group("rest2")
     if not prompt:
         match = _TERM_VERB.match(plain(sentence.text))
         if not match:
@@ -444,23 +450,45 @@ def _children(takeaway: Takeaway, cue: str) -> list[Draft]:
     if short:
         return [Draft("basic", "qa:items", takeaway.text, bullets(children))]
     out: list[Draft] = []
+    parent = (language.split_sentences(" ".join(takeaway.text.split())) or [""])[-1]
     for index, child in enumerate(children, start=1):
-        for draft in drafts(child, cue):
+        for draft in drafts(child, cue, parent):
             extra = f"{takeaway.text}\n\n{draft.extra or child.full_text}"
             out.append(replace(draft, role=f"item{index}:{draft.role}", extra=extra))
     return out
 
 
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _CUE_ATOM = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`]*`|!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[^>]*>|\S+")
 
 
+_PARTICLE = re.compile(r"[のはがをにでとも、。）)]")
+
+
+def _cjk_cut(text: str) -> int:
+    """Where to cut unspaced text for a cue: after a particle or where the script changes, near a third."""
+    start = max(1, len(text) // 3)
+    for i in range(start, len(text) - 1):
+        if _PARTICLE.match(text[i - 1]) or (text[i - 1].isascii() != text[i].isascii()):
+            return i
+    return start
+
+
 def _completion(text: str, extra: str) -> Draft:
-    """The last resort: complete the takeaway from its opening words."""
+    """The last resort: complete the takeaway from its opening words (or characters, in scripts
+    written without spaces), never showing so much that nothing is left to recall."""
     first = (language.split_sentences(" ".join(text.split())) or [text])[0]
     atoms = _CUE_ATOM.findall(first)
-    cut = max(3, min(len(atoms) // 2, 12))
-    cue = "Complete: " + " ".join(atoms[:cut]) + " …"
-    return Draft("basic", "qa:complete", cue, text, extra if extra != text else "")
+    if len(atoms) >= 2:
+        shown = max(1, min(len(atoms) // 2, 12))
+        cue, rest = " ".join(atoms[:shown]), " ".join(atoms[shown:])
+    elif len(first) >= 6 and _UNSPACED.search(first):  # Chinese or Japanese: cut by characters
+        cut = _cjk_cut(first)
+        cue, rest = first[:cut], first[cut:]
+    else:
+        cue, rest = "", first
+    prompt = f"Complete: {cue} …" if cue else "Recall this takeaway."
+    return Draft("basic", "qa:complete", prompt, f"… {rest}" if cue else rest, extra)
 
 
 def _number_roles(found: Sequence[Draft]) -> list[Draft]:

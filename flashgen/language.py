@@ -35,15 +35,26 @@ YES_NO_OPENERS = frozenset(
 # Placeholder for the hidden part of a question built from a sentence.
 BLANK = "_____"
 
-_WORD = re.compile(r"[\w][\w'’.-]*[\w]|[\w]", re.UNICODE)
+# Latin words and numbers ("GPT-3", "don't", "3.5"), else runs of another script's letters (CJK has
+# no spaces, so a run is a phrase; it still must not swallow a Latin word written inside it).
+_LATIN = "0-9A-Za-z\u00c0-\u024f"
+_WORD = re.compile(
+    rf"[{_LATIN}](?:[{_LATIN}'’.-]*[{_LATIN}])?|[^\W{_LATIN}_]+", re.UNICODE
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“(\[]*[A-Z0-9*_=`$\[])")
 # Abbreviations whose period does not end a sentence.
 _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|al|cf|approx|fig|eq|no|mr|mrs|ms|dr|prof|st|jr|sr|inc|ltd)\.$", re.I)
 
 
 def words(text: str) -> list[str]:
-    """The words of plain text, lower-cased, apostrophes normalised."""
-    return [w.lower().replace("’", "'").strip(".") for w in _WORD.findall(text)]
+    """The words of plain text, lower-cased, apostrophes normalised, possessive 's dropped."""
+    out = []
+    for word in _WORD.findall(text):
+        word = word.lower().replace("’", "'").strip(".")
+        if word.endswith("'s") and len(word) > 2:
+            word = word[:-2]
+        out.append(word)
+    return out
 
 
 def content_words(text: str) -> list[str]:
