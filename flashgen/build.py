@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import filelock
 
 from . import cards as cards_stage
-from . import identity, lock, notes, package, takeaways
+from . import drafts, identity, lock, notes, package, quality, takeaways
 from .config import Options
 from .errors import BusyError, FlashgenError, OutputError, SourceError, SourceProblem
 from .identity import Plan
@@ -138,6 +138,21 @@ def _card_count(item: identity.Identity) -> int:
     return 2 if item.card.reverse else 1
 
 
+def check(options: Options) -> tuple[Harvest, tuple[SourceProblem, ...]]:
+    """Takeaways that make poor cards, each with advice for its author, as `path:line: message`."""
+    crop = harvest(options)
+    by_takeaway: dict[int, list[cards_stage.Card]] = {}
+    for card in crop.cards:
+        by_takeaway.setdefault(id(card.takeaway), []).append(card)
+    problems = []
+    for made in by_takeaway.values():
+        takeaway = made[0].takeaway
+        verdicts = [quality.judge(p) for card in made for p in cards_stage.probes_of(card)]
+        for message in quality.advice(drafts.plain(takeaway.full_text), verdicts):
+            problems.append(SourceProblem(takeaway.note.path, takeaway.line, f"takeaway {message}"))
+    return crop, tuple(sorted(problems, key=lambda p: (str(p.path), p.line)))
+
+
 def plan_only(options: Options, *, now: int | None = None) -> tuple[Harvest, Plan]:
     """The plan of a build without writing anything (for previews and sync)."""
     crop = harvest(options)
@@ -146,4 +161,4 @@ def plan_only(options: Options, *, now: int | None = None) -> tuple[Harvest, Pla
     return crop, identity.assign(crop.cards, previous, clock, keep=crop.failed_notes)
 
 
-__all__: Sequence[str] = ("build", "harvest", "plan_only", "Harvest", "NothingToBuild")
+__all__: Sequence[str] = ("build", "check", "harvest", "plan_only", "Harvest", "NothingToBuild")

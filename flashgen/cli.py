@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import click
 
 from . import __version__
 from .build import build as run_build
+from .build import check as run_check
+from .build import harvest
+from .cards import probes_of
 from .config import load_options
 from .errors import FlashgenError
 from .report import Report
@@ -72,3 +76,62 @@ def build(
     report = _run(run_build, opts, prune=prune)
     _print_report(report, changes=dry_run or verbose)
     sys.exit(report.exit_code)
+
+
+@main.command()
+@_paths
+@click.option("--deck", help="Deck name template, e.g. '{root}::{category}'.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def preview(paths: tuple[Path, ...], fmt: str, deck: str | None) -> None:
+    """Show the cards the notes in PATHS would make, without writing a deck."""
+    opts = _run(load_options, paths, deck=deck)
+    crop = _run(harvest, opts)
+    rows = [
+        {
+            "location": card.takeaway.location,
+            "kind": card.kind,
+            "role": card.role,
+            "deck": card.deck,
+            "tags": list(card.tags),
+            "prompt": probe.prompt,
+            "answer": probe.answer,
+        }
+        for card in crop.cards
+        for probe in probes_of(card)
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        _print_table(rows)
+    for problem in crop.failures:
+        click.echo(f"error: {problem}", err=True)
+    sys.exit(1 if crop.failures else 0)
+
+
+def _print_table(rows: list[dict[str, object]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=True, expand=True)
+    for name, ratio in (("Takeaway", 2), ("Card", 1), ("Prompt", 5), ("Answer", 3)):
+        table.add_column(name, ratio=ratio, overflow="fold")
+    for row in rows:
+        table.add_row(str(row["location"]), str(row["role"]), str(row["prompt"]), str(row["answer"]))
+    Console().print(table)
+    click.echo(f"{len(rows)} cards")
+
+
+@main.command()
+@_paths
+@click.option("--strict", is_flag=True, help="Exit with status 1 when any takeaway makes poor cards.")
+def check(paths: tuple[Path, ...], strict: bool) -> None:
+    """List takeaways in PATHS that make poor cards, as path:line: message."""
+    opts = _run(load_options, paths)
+    crop, problems = _run(run_check, opts)
+    for problem in crop.failures:
+        click.echo(f"error: {problem}", err=True)
+    for problem in problems:
+        click.echo(str(problem))
+    flagged = len({(p.path, p.line) for p in problems})
+    click.echo(f"{crop.takeaways} takeaways checked, {flagged} could make better cards", err=True)
+    sys.exit(1 if crop.failures or (strict and problems) else 0)

@@ -139,9 +139,9 @@ def targets(sentence: str) -> list[Target]:
 
 
 def _rare_runs(sentence: str) -> Iterator[Target]:
-    """Rare words, adjacent ones joined ("positional encodings"), and the rarest content word."""
+    """Rare words, adjacent ones joined ("positional encodings"), and the rarest content words."""
     run: list[re.Match[str]] = []
-    rarest: tuple[float, re.Match[str]] | None = None
+    content: list[tuple[float, int, re.Match[str]]] = []
 
     def flush() -> Iterator[Target]:
         if run:
@@ -159,13 +159,11 @@ def _rare_runs(sentence: str) -> Iterator[Target]:
         else:
             yield from flush()
         if lower not in STOPWORDS and lower not in DANGLING and len(word) >= 4:
-            frequency = language.zipf(word)
-            if rarest is None or frequency < rarest[0]:
-                rarest = (frequency, m)
+            content.append((language.zipf(word), m.start(), m))
     yield from flush()
-    if rarest is not None:
-        m = rarest[1]
-        yield Target(m.start(), m.end(), m.group(), "keyword", 2.0)
+    # The rarest content words, as a last resort (several, in case the rarest is said twice).
+    for rank, (_, _, m) in enumerate(sorted(content, key=lambda c: (c[0], c[1]))[:3]):
+        yield Target(m.start(), m.end(), m.group(), "keyword", 2.0 - 0.1 * rank)
 
 
 def _repeated(sentence: str, target: Target) -> bool:

@@ -9,7 +9,7 @@ The rules, in one place:
 2. With a lock file, each takeaway of this build is matched to one of the last
    build, in this order: same note and same text (wherever it moved in the
    note); same text in another note (a moved takeaway); similar text in the same
-   note (a typo fixed or a rewording, by fuzzy ratio >= `SIMILAR`). A note file
+   note (a typo fixed or a rewording: `similarity` >= `SIMILAR`). A note file
    that was renamed or moved is recognised by its front matter `id`, its title,
    or by sharing takeaways with a note that disappeared. A matched takeaway
    keeps its id.
@@ -36,6 +36,7 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from . import cards as cards_stage
+from . import language
 from .cards import Card
 from .lock import Lock, Record
 from .takeaways import Takeaway
@@ -96,6 +97,20 @@ def _base62(data: bytes, length: int = 12) -> str:
 
 def normalise(text: str) -> str:
     return " ".join(text.split())
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two versions of a takeaway are (0-100): their characters must be alike (a typo, a
+    rewording) and so must their words, so that "Two :: Dos" is not taken for "Three :: Tres"."""
+    ratio = fuzz.ratio(a, b)
+    if ratio >= 90:
+        return ratio
+    words_a, words_b = set(language.content_words(a)), set(language.content_words(b))
+    if words_a or words_b:
+        shared = len(words_a & words_b) / len(words_a | words_b)
+        if shared < 0.5:
+            return min(ratio, SIMILAR - 1)
+    return ratio
 
 
 def note_key(takeaway: Takeaway) -> str:
@@ -268,7 +283,7 @@ def _match(new: list[_New], old: list[_Old]) -> None:
     for key, items in pending.items():
         scored = sorted(
             (
-                (fuzz.ratio(item.text, o.text), -abs(i - j), i, j)
+                (similarity(item.text, o.text), -abs(i - j), i, j)
                 for i, item in enumerate(items)
                 for j, o in enumerate(by_key[key])
             ),

@@ -45,7 +45,7 @@ CSS = """\
 .fg-question { font-weight: 600; }
 .fg-answer { margin-top: 0.4em; }
 .fg-extra { margin-top: 1em; padding-top: 0.6em; border-top: 1px solid #e3e3e6; font-size: 0.85em; color: #3a3a3c; }
-.fg-source { margin-top: 1.2em; font-size: 0.6em; color: #9a9aa0; font-family: ui-monospace, Menlo, Consolas, monospace; }
+.fg-source { margin-top: 1.2em; font-size: 0.6em; font-family: ui-monospace, Menlo, Consolas, monospace; }
 .fg-removed { display: inline-block; font-size: 0.7em; color: #fff; background: #b3261e; border-radius: 4px;
   padding: 0.1em 0.5em; margin-bottom: 0.6em; }
 .cloze { font-weight: 600; color: #0a58ca; }
@@ -62,14 +62,24 @@ blockquote { margin: 0.5em 0; padding-left: 0.8em; border-left: 3px solid #d0d0d
 .nightMode.card, .night_mode .card { color: #e8e8ed; background-color: #1e1e20; }
 .nightMode .fg-context, .night_mode .fg-context { color: #a1a1a8; }
 .nightMode .fg-extra, .night_mode .fg-extra { color: #c7c7cc; border-top-color: #3a3a3e; }
-.nightMode .fg-source, .night_mode .fg-source { color: #7c7c82; }
 .nightMode .cloze, .night_mode .cloze { color: #7fb2ff; }
 .nightMode mark, .night_mode mark { background: #6b5b00; }
 .nightMode code, .night_mode code { background: #2c2c30; }
 .nightMode pre, .night_mode pre { background: #26262a; }
 .nightMode th, .nightMode td, .night_mode th, .night_mode td { border-color: #3a3a3e; }
 .nightMode blockquote, .night_mode blockquote { border-left-color: #3a3a3e; color: #c7c7cc; }
-@media (max-width: 480px) { .card { font-size: 18px; padding: 0 0.3em; } }
+.nightMode pre code, .night_mode pre code { background: none; }
+.fg-source { color: #6e6e73; }
+.nightMode .fg-source, .night_mode .fg-source { color: #8e8e93; }
+th { background: #f1f1f4; text-align: left; }
+.nightMode th, .night_mode th { background: #2a2a2e; }
+img { border-radius: 4px; }
+.nightMode img, .night_mode img { filter: brightness(0.85); }
+.wikilink { border-bottom: 1px dotted currentColor; }
+@media (max-width: 480px) {
+  .card { font-size: 18px; padding: 0 0.5em; }
+  pre { font-size: 0.72em; white-space: pre-wrap; overflow-wrap: anywhere; }
+}
 """ + render.code_css()
 
 _FRONT = '<div class="fg-context">{{Context}}</div>\n<div class="fg-question">{{Question}}</div>'

@@ -230,3 +230,30 @@ def problems_of(verdicts: Iterable[Verdict]) -> tuple[str, ...]:
     for verdict in verdicts:
         failed = set(verdict.failed) if failed is None else failed & set(verdict.failed)
     return tuple(sorted(failed or ()))
+
+
+_ADVICE = {
+    "atomic": "holds several facts; write one fact per bullet (or split it into nested items)",
+    "short": "is too long to recall as one answer; shorten it or mark the key term in **bold**",
+    "no_leak": "gives its answer away in its own words; mark the term to recall in **bold**",
+    "precise": "reads as a yes/no question; ask for the fact itself",
+    "self_contained": "starts with a word like 'It' or 'This' that needs the bullet before it; name the subject",
+    "effortful": "has nothing specific to recall; add the term, name or number it is about",
+    "faithful": "could not be turned into a card from its own words",
+    "no_set": "asks for a whole list; make each item its own bullet or cloze",
+}
+MAX_TAKEAWAY_WORDS = 80
+
+
+def advice(text: str, verdicts: Sequence[Verdict]) -> tuple[str, ...]:
+    """What an author could change so that a takeaway makes a good card; empty when one already does."""
+    out = []
+    if len(words(text)) > MAX_TAKEAWAY_WORDS:
+        out.append(f"is {len(words(text))} words long; a takeaway of one or two sentences makes better cards")
+    if any(v.passed for v in verdicts):
+        return tuple(out)
+    if all(v.probe.role.endswith("qa:complete") for v in verdicts):
+        out.append("has no term, name or number to ask about; mark what to remember in **bold** or write `question :: answer`")
+    else:
+        out.extend(_ADVICE[name] for name in problems_of(verdicts))
+    return tuple(dict.fromkeys(out)) or ("makes no card that passes every quality check",)

@@ -321,18 +321,20 @@ def test_cli_dry_run_lists_the_plan(tmp_path: Path) -> None:
 
     from flashgen.cli import main
 
-    vault = write_notes(tmp_path / "vault", {"n.md": "- One takeaway here.\n- Two takeaways here.\n"})
+    # `question :: answer` takeaways make exactly one card each, so the counts are the takeaways'.
+    vault = write_notes(tmp_path / "vault", {"n.md": "- One in Spanish? :: Uno\n- Two in Spanish? :: Dos\n"})
     out = tmp_path / "out"
     assert CliRunner().invoke(main, ["build", str(vault), "-o", str(out)]).exit_code == 0
-    write_notes(vault, {"n.md": "- One takeaway here, edited.\n- Three.\n"})
+    write_notes(vault, {"n.md": "- One in Spanish? :: Uno (masculine)\n- Three in Spanish? :: Tres\n"})
     result = CliRunner().invoke(main, ["build", str(vault), "-o", str(out), "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "plan: 1 added, 1 updated, 0 moved, 0 unchanged, 1 removed" in result.stdout
-    assert "added  n.md:2" in result.stdout and "removed  n.md:2" in result.stdout
+    assert "added  n.md:2  [qa:explicit]  Three in Spanish? :: Tres" in result.stdout
+    assert "removed  n.md:2  [qa:explicit]  Two in Spanish? :: Dos" in result.stdout
     assert "updated  n.md:1" in result.stdout
     assert "dry run: nothing written" in result.stdout
     lock = json.loads((out / "vault.lock.json").read_text())
-    assert [c["text"] for c in lock["cards"]] == ["One takeaway here.", "Two takeaways here."]
+    assert [c["text"] for c in lock["cards"]] == ["One in Spanish? :: Uno", "Two in Spanish? :: Dos"]
 
 
 def test_concurrent_builds_never_corrupt_the_lock_or_package(tmp_path: Path, anki: Anki) -> None:
