@@ -39,11 +39,11 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest, StripHtmlMode
 from anki.consts import MODEL_CLOZE
 from anki.errors import NotFoundError
 from anki.notes import Note
-from anki.utils import field_checksum
+from anki.utils import checksum
 
 API_VERSION = 6
 DEFAULT_PROFILE = "User 1"
@@ -189,7 +189,9 @@ class _Actions:
             if check_children:
                 deck_ids.update(child_id for _, child_id in self.col.decks.children(did))
         sql = "select id from notes where csum=?"
-        args: list[Any] = [field_checksum(first)]
+        # anki.utils.field_checksum needs the GUI's translations; ask this collection's backend instead.
+        stripped = self.col._backend.strip_html(text=first, mode=StripHtmlMode.PRESERVE_MEDIA_FILENAMES)
+        args: list[Any] = [int(checksum(stripped)[:8], 16)]
         if note.id:
             sql += " and id!=?"
             args.append(note.id)
@@ -806,7 +808,9 @@ class AnkiConnectServer:
             raise RuntimeError("server already started")
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ankiconnect-collection")
         self._httpd = _HTTPServer(self)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="ankiconnect-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="ankiconnect-http", daemon=True
+        )
         self._thread.start()
         return self
 
