@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from flashgen import quality
-from flashgen.build import harvest
+from flashgen.harvest import harvest
 from flashgen.cards import probes_of
 from flashgen.config import load_options
 

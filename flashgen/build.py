@@ -1,95 +1,121 @@
 """Build: the pipeline from notes to package, one stage after another.
 
-notes -> takeaways -> cards -> identities -> package (and lock file).
+notes -> takeaways -> cards (see `harvest`) -> identities -> package and lock file.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 import filelock
 
 from . import cards as cards_stage
-from . import drafts, identity, lock, notes, package, quality, takeaways
+from . import drafts, identity, lock, package, quality
+from .cache import Cache, Signature, Stamp, signature
 from .config import Options
-from .errors import BusyError, FlashgenError, OutputError, SourceError, SourceProblem
+from .errors import BusyError, OutputError, SourceProblem
+from .harvest import Harvest, NothingToBuild, Progress, find_notes, harvest
 from .identity import Plan
 from .report import PLAN_ORDER, Change, Report
 
 LOCK_TIMEOUT = 120.0  # seconds a build waits for another build of the same deck to finish
 
 
-class NothingToBuild(FlashgenError):
-    """No notes, or no takeaways in any note."""
-
-
-@dataclass(frozen=True)
-class Harvest:
-    """What the text stages made of the notes: cards, and the notes that could not be read."""
-
-    cards: tuple[cards_stage.Card, ...]
-    notes: int
-    takeaways: int
-    failures: tuple[SourceProblem, ...]
-    failed_notes: frozenset[str]  # paths, relative to the notes folder, of the notes that failed
-    without_takeaways: tuple[str, ...]
-    warnings: tuple[SourceProblem, ...] = ()
-
-
-def harvest(options: Options) -> Harvest:
-    """Read every note and make its cards; a note that fails is reported, the rest go on."""
-    files = notes.discover(options.paths, exclude=[options.output])
-    if not files:
-        shown = ", ".join(str(p) for p in options.paths)
-        raise NothingToBuild(f"no notes (.md, .markdown) found in {shown}")
-    made: list[cards_stage.Card] = []
-    warnings: list[SourceProblem] = []
-    failures: list[SourceProblem] = []
-    failed: set[str] = set()
-    without: list[str] = []
-    count = 0
-    for file in files:
-        try:
-            note = notes.read_note(file)
-            found = takeaways.extract(note)
-            result = cards_stage.generate(note, found, options)
-            made.extend(result.cards)
-            warnings.extend(result.problems)
-        except SourceError as exc:
-            failures.append(exc.problem)
-            failed.add(file.rel)
-            continue
-        except RecursionError:
-            failures.append(SourceProblem(file.path, 1, "is nested too deeply to read"))
-            failed.add(file.rel)
-            continue
-        count += len(found)
-        if not found:
-            without.append(file.rel)
-    return Harvest(tuple(made), len(files), count, tuple(failures), frozenset(failed), tuple(without), tuple(warnings))
-
-
-def build(options: Options, *, now: int | None = None, prune: bool = False) -> Report:
+def build(options: Options, *, now: int | None = None, prune: bool = False, progress: Progress | None = None) -> Report:
     """Build the package and lock file for `options`; return what happened."""
-    crop = harvest(options)
+    files = find_notes(options)
+    stamp_path, cache_path = _state_paths(options)
+    note_signatures = {str(f.path): signature(f.path) for f in files}
+    if not options.dry_run and not prune:
+        unchanged = _unchanged(options, stamp_path, note_signatures)
+        if unchanged is not None:
+            return unchanged
+    cache = Cache.load(cache_path, options.cache_key())
+    crop = harvest(options, files, cache=cache, progress=progress)
     if not crop.cards and not crop.failures:
         raise NothingToBuild(
             f"no takeaways found in {crop.notes} notes; mark them with a heading such as "
             "'Key takeaways' or write them as a bulleted list"
         )
-    options.output.mkdir(parents=True, exist_ok=True)
-    guard = filelock.FileLock(options.output / f".{options.name}.build-lock")
+    with _output_lock(options):
+        report = _under_lock(options, crop, now, prune)
+        if not options.dry_run:
+            cache.save()
+            _stamp(options, stamp_path, note_signatures, report)
+    return report
+
+
+def _state_paths(options: Options) -> tuple[Path, Path]:
+    folder = options.output / ".flashgen"
+    return folder / f"{options.name}.stamp", folder / f"{options.name}.cache"
+
+
+def _outputs(options: Options) -> dict[str, Signature | None]:
+    return {str(p): signature(p) for p in (options.package_path, options.lock_path)}
+
+
+def _unchanged(options: Options, stamp_path: Path, notes: dict[str, Signature | None]) -> Report | None:
+    """The last build's report, when no note, option or output has changed since it."""
+    stamp = Stamp.load(stamp_path)
+    if stamp is None or stamp.key != options.cache_key() or dict(stamp.notes) != notes:
+        return None
+    if dict(stamp.outputs) != _outputs(options) or None in stamp.outputs.values():
+        return None
+    summary = dict(stamp.summary)
+    plan = {k: 0 for k in PLAN_ORDER}
+    plan["unchanged"] = summary["anki_notes"]
+    return Report(
+        notes=summary["notes"],
+        takeaways=summary["takeaways"],
+        anki_notes=summary["anki_notes"],
+        anki_cards=summary["anki_cards"],
+        failures=tuple(summary["failures"]),
+        warnings=tuple(summary["warnings"]),
+        without_takeaways=tuple(summary["without_takeaways"]),
+        plan=plan,
+        package=options.package_path,
+        lock=options.lock_path,
+    )
+
+
+def _stamp(options: Options, path: Path, notes: dict[str, Signature | None], report: Report) -> None:
+    if None in notes.values():
+        Stamp.remove(path)
+        return
+    summary = {
+        "notes": report.notes,
+        "takeaways": report.takeaways,
+        "anki_notes": report.anki_notes,
+        "anki_cards": report.anki_cards,
+        "failures": list(report.failures),
+        "warnings": list(report.warnings),
+        "without_takeaways": list(report.without_takeaways),
+    }
+    Stamp(options.cache_key(), notes, _outputs(options), summary).save(path)  # type: ignore[arg-type]
+
+
+@contextmanager
+def _output_lock(options: Options) -> Iterator[None]:
+    """Serialise builds of one deck: a second build waits for the first, then refuses clearly."""
     try:
-        with guard.acquire(timeout=LOCK_TIMEOUT):
-            return _under_lock(options, crop, now, prune)
+        options.output.mkdir(parents=True, exist_ok=True)
+        guard = filelock.FileLock(options.output / f".{options.name}.build-lock")
+        guard.acquire(timeout=LOCK_TIMEOUT)
     except filelock.Timeout:
         raise BusyError(
             f"another flashgen build has held {options.output} for {LOCK_TIMEOUT:.0f} s; "
             "try again when it has finished"
         ) from None
+    except OSError as exc:
+        raise OutputError(f"cannot write to {options.output}: {exc.strerror or exc}") from None
+    try:
+        yield
+    finally:
+        guard.release()
 
 
 def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -> Report:
@@ -119,6 +145,7 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
         lock=options.lock_path,
         written=written,
         dry_run=options.dry_run,
+        parsed=crop.parsed,
     )
 
 
@@ -154,7 +181,7 @@ def check(options: Options) -> tuple[Harvest, tuple[SourceProblem, ...]]:
 
 
 def plan_only(options: Options, *, now: int | None = None) -> tuple[Harvest, Plan]:
-    """The plan of a build without writing anything (for previews and sync)."""
+    """The plan of a build without writing anything (for sync)."""
     crop = harvest(options)
     previous = lock.load(options.lock_path)
     clock = int(time.time()) if now is None else now

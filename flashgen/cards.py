@@ -82,8 +82,15 @@ _DELETION = re.compile(r"\{\{c\d+::(.*?)\}\}", re.DOTALL)
 
 
 def _cards(takeaway: Takeaway, placement: _Placement, media: MediaResolver) -> Iterator[Card]:
+    rendered: dict[str, str] = {}
+
+    def html(markdown: str) -> str:  # a takeaway's cards share much of their text (the extra)
+        if markdown not in rendered:
+            rendered[markdown] = render.markdown(markdown) if markdown else ""
+        return rendered[markdown]
+
     for draft in drafts_stage.drafts(takeaway, placement.cue):
-        front = render.markdown(draft.front)
+        front = html(draft.front)
         deletions: tuple[str, ...] = ()
         if draft.kind == "cloze":
             if not _CLOZE_NUMBER.search(front):
@@ -95,8 +102,8 @@ def _cards(takeaway: Takeaway, placement: _Placement, media: MediaResolver) -> I
             draft.kind,
             draft.role,
             front,
-            render.markdown(draft.back) if draft.back else "",
-            render.markdown(draft.extra) if draft.extra else "",
+            html(draft.back),
+            html(draft.extra),
             reverse=draft.reverse,
             deletions=deletions,
             deck=placement.deck,

@@ -11,10 +11,10 @@ import click
 from . import __version__
 from .build import build as run_build
 from .build import check as run_check
-from .build import harvest
 from .cards import probes_of
 from .config import load_options
 from .errors import FlashgenError
+from .harvest import harvest
 from .report import Report
 
 

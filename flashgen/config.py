@@ -44,7 +44,8 @@ class Options:
 
     def cache_key(self) -> str:
         """Names what the cards depend on besides the notes: flashgen's version and output options."""
-        parts = [__version__] + [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.metadata.get("output")]
+        parts = [__version__, f"root={self.deck_root}"]
+        parts += [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.metadata.get("output")]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Literal
 
 from . import language, quality
@@ -59,15 +60,30 @@ _ATOM = re.compile(
 _EMPHASIS = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__|==(?=\S)(.+?)(?<=\S)==", re.DOTALL)
 
 
+_PLAIN_STEPS = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"!?\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2"),
+        (r"!?\[([^\]]*)\]\([^)]*\)", r"\1"),
+        (r"\{\{c\d+::(.*?)(::[^}]*)?\}\}", r"\1"),
+        (r"<[^>]+>", ""),
+        (r"(\*\*|__|==|`)", ""),
+        (r"(?<!\w)[*_](?=\S)(.+?)(?<=\S)[*_](?!\w)", r"\1"),
+        (r"\s+", " "),
+    )
+)
+_NO_MARKUP = re.compile(r"[\[\]{}<>*_=`\s]")
+
+
+@lru_cache(maxsize=16384)
 def plain(markdown: str) -> str:
     """A cheap plain-text view of inline markdown, for judging candidates."""
-    text = re.sub(r"!?\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2", markdown)
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\{\{c\d+::(.*?)(::[^}]*)?\}\}", r"\1", text)
-    text = re.sub(r"<[^>]+>", "", text)
-    text = re.sub(r"(\*\*|__|==|`)", "", text)
-    text = re.sub(r"(?<!\w)[*_](?=\S)(.+?)(?<=\S)[*_](?!\w)", r"\1", text)
-    return re.sub(r"\s+", " ", text).strip()
+    if not _NO_MARKUP.search(markdown):
+        return markdown
+    text = markdown
+    for pattern, replacement in _PLAIN_STEPS:
+        text = pattern.sub(replacement, text)
+    return text.strip()
 
 
 def _protected(text: str) -> list[tuple[int, int]]:
@@ -224,10 +240,10 @@ class _Candidate:
     priority: float
     sentence: int
     answers: tuple[str, ...]
+    failures: int = field(init=False)  # checks failed, over all its probes
 
-    @property
-    def failures(self) -> int:
-        return sum(len(quality.judge(p).failed) for p in self.probes)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "failures", sum(len(quality.judge(p).failed) for p in self.probes))
 
 
 def _probe(kind: str, prompt: str, answer: str, source: str, cue: str, role: str) -> quality.Probe:

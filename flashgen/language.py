@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import html
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 STOPWORDS = frozenset(
@@ -48,13 +48,18 @@ _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|al|cf|approx|fig|eq|no|mr|mr
 
 def words(text: str) -> list[str]:
     """The words of plain text, lower-cased, apostrophes normalised, possessive 's dropped."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
     out = []
     for word in _WORD.findall(text):
         word = word.lower().replace("’", "'").strip(".")
         if word.endswith("'s") and len(word) > 2:
             word = word[:-2]
         out.append(word)
-    return out
+    return tuple(out)
 
 
 def content_words(text: str) -> list[str]:

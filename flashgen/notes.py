@@ -145,15 +145,19 @@ def _walk(folder: Path, excluded: set[Path]) -> Iterator[Path]:
 
 def read_note(file: NoteFile) -> SourceNote:
     """Read and parse one note; raise `SourceError` naming the file and line."""
+    return parse_note(decode(read_bytes(file), file.path), file)
+
+
+def read_bytes(file: NoteFile) -> bytes:
+    """A note's bytes; raise `SourceError` when it cannot be read."""
     try:
-        data = file.path.read_bytes()
+        return file.path.read_bytes()
     except IsADirectoryError:
         raise SourceError(file.path, 0, "is a folder, not a note file") from None
     except FileNotFoundError:
         raise SourceError(file.path, 0, "no such file") from None
     except OSError as exc:
         raise SourceError(file.path, 0, f"cannot be read: {exc.strerror or exc}") from None
-    return parse_note(decode(data, file.path), file)
 
 
 def decode(data: bytes, path: Path) -> str:
@@ -237,6 +241,8 @@ def _split_front_matter(text: str, path: Path) -> _FrontMatter:
             loaded = handler.load(raw)
         except yaml.YAMLError as exc:
             raise SourceError(path, _yaml_error_line(exc, raw, first_line), _yaml_error_message(exc)) from None
+        except RecursionError:  # `[[[[...]]]]` a thousand deep: the parsers recurse
+            raise SourceError(path, first_line, "front matter is nested too deeply to read") from None
         except tomllib.TOMLDecodeError as exc:
             # Without "at line N" the error is "at end of document": the last line with text is the likelier culprit.
             match = re.search(r"at line (\d+)", str(exc))

@@ -39,6 +39,7 @@ class Report:
     lock: Path | None = None
     written: bool = False
     dry_run: bool = False
+    parsed: int = 0  # notes parsed in this run; the others came from the cache
 
     @property
     def exit_code(self) -> int:

@@ -97,7 +97,13 @@ _MD = _parser()
 
 def extract(note: SourceNote) -> tuple[Takeaway, ...]:
     """The takeaways of a note, in document order."""
-    root = SyntaxTreeNode(_MD.parse(note.body))
+    tokens = _MD.parse(note.body)
+    for token in tokens:
+        # Only the block structure is walked; inline children (emphasis nested a thousand deep
+        # in a hostile note) would make the tree's recursive constructor overflow the stack.
+        if token.type == "inline":
+            token.children = None
+    root = SyntaxTreeNode(tokens)
     blocks = [b for b in root.children if not _is_noise(b)]
     marked = _Reader(note, drop_links=False)
     found = tuple(t for lst, section in _marked_lists(blocks) for t in marked.items(lst, section))

@@ -1,0 +1,148 @@
+"""Cache: what each note made last time, so unchanged notes are not parsed or generated again.
+
+An entry is reused when the note's size and modification time are unchanged, or, when they
+changed, its content hash is; and when the images its cards show are unchanged too. The cache
+belongs to one deck and one set of output options (`Options.cache_key`, which includes
+flashgen's version). It is written atomically; a missing, corrupt or foreign cache is empty.
+
+A second, small file (the *stamp*) records the notes' sizes and times, the lock file's and the
+package's, after a build that wrote them: when nothing at all changed, a build reads only it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .lock import atomic_path
+
+FORMAT = 1
+Signature = tuple[int, int]  # size, modification time in nanoseconds
+
+
+def signature(path: Path) -> Signature | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass
+class Entry:
+    signature: Signature
+    digest: str
+    media: tuple[tuple[str, Signature | None], ...]  # images the cards show, and their signatures
+    result: Any  # build.NoteResult
+
+
+@dataclass
+class Cache:
+    path: Path
+    key: str
+    entries: dict[str, Entry] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+    dirty: bool = False
+
+    @classmethod
+    def load(cls, path: Path, key: str) -> Cache:
+        try:
+            with open(path, "rb") as stream:
+                data = pickle.load(stream)
+            if data.get("format") == FORMAT and data.get("key") == key:
+                return cls(path, key, dict(data["entries"]))
+        except Exception:  # noqa: BLE001 - a cache that cannot be read is an empty cache
+            pass
+        return cls(path, key)
+
+    def get(self, note: Path, data: bytes | None = None) -> Any | None:
+        """The cached result for `note`, if still valid. `data` is the note's content when already read."""
+        name = str(note)
+        entry = self.entries.get(name)
+        if entry is None:
+            return None
+        current = signature(note)
+        if current is None:
+            return None
+        if current != entry.signature:
+            if data is None:
+                try:
+                    data = note.read_bytes()
+                except OSError:
+                    return None
+            if digest(data) != entry.digest:
+                return None
+            entry.signature = current  # touched but not changed
+            self.dirty = True
+        if any(signature(Path(p)) != sig for p, sig in entry.media):
+            return None
+        self.used.add(name)
+        return entry.result
+
+    def put(self, note: Path, data: bytes, media: Iterable[Path], result: Any) -> None:
+        sig = signature(note)
+        if sig is None:
+            return
+        name = str(note)
+        self.entries[name] = Entry(sig, digest(data), tuple((str(p), signature(p)) for p in media), result)
+        self.used.add(name)
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache, dropping entries of notes that are gone."""
+        if not self.dirty and self.used == set(self.entries):
+            return
+        entries = {k: v for k, v in self.entries.items() if k in self.used}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with atomic_path(self.path) as tmp, open(tmp, "wb") as stream:
+                pickle.dump({"format": FORMAT, "key": self.key, "entries": entries}, stream, protocol=5)
+        except OSError:
+            pass  # a cache that cannot be written only costs time next run
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The state of a deck's inputs and outputs after a build that wrote it."""
+
+    key: str
+    notes: Mapping[str, Signature]
+    outputs: Mapping[str, Signature | None]
+    summary: Mapping[str, Any]
+
+    @classmethod
+    def load(cls, path: Path) -> Stamp | None:
+        try:
+            with open(path, "rb") as stream:
+                data = pickle.load(stream)
+            return cls(data["key"], data["notes"], data["outputs"], data["summary"])
+        except Exception:  # noqa: BLE001 - unreadable: as if there were none
+            return None
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with atomic_path(path) as tmp, open(tmp, "wb") as stream:
+                pickle.dump(
+                    {"key": self.key, "notes": dict(self.notes), "outputs": dict(self.outputs), "summary": dict(self.summary)},
+                    stream,
+                    protocol=5,
+                )
+        except OSError:
+            pass
+
+    @staticmethod
+    def remove(path: Path) -> None:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass

@@ -1,0 +1,153 @@
+"""Harvest: the text stages (notes -> takeaways -> cards) over a whole folder.
+
+Each note is read, its takeaways found and its cards made independently of every other note, so
+the work is spread over the machine's cores when there is enough of it, and notes whose result is
+in the cache are not read again. One note that fails is reported; the rest go on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from . import cards as cards_stage
+from . import notes, takeaways
+from .cache import Cache
+from .config import Options
+from .errors import FlashgenError, SourceError, SourceProblem
+
+PARALLEL_FROM = 400  # notes to parse before a second process pays for its start
+Progress = Callable[[int, int], None]  # (notes done, notes in all)
+
+
+class NothingToBuild(FlashgenError):
+    """No notes, or no takeaways in any note."""
+
+
+@dataclass(frozen=True)
+class NoteResult:
+    """What one note made: its cards, or the reason it could not be read."""
+
+    rel: str
+    cards: tuple[cards_stage.Card, ...] = ()
+    takeaways: int = 0
+    failure: SourceProblem | None = None
+    warnings: tuple[SourceProblem, ...] = ()
+    media: tuple[Path, ...] = ()  # images the cards show: a change to one invalidates the result
+
+
+@dataclass(frozen=True)
+class Harvest:
+    """What the text stages made of all the notes."""
+
+    cards: tuple[cards_stage.Card, ...]
+    notes: int
+    takeaways: int
+    failures: tuple[SourceProblem, ...]
+    failed_notes: frozenset[str]  # paths, relative to the notes folder, of the notes that failed
+    without_takeaways: tuple[str, ...]
+    warnings: tuple[SourceProblem, ...] = ()
+    parsed: int = 0  # notes read and parsed in this run (the rest came from the cache)
+
+
+def find_notes(options: Options) -> list[notes.NoteFile]:
+    files = notes.discover(options.paths, exclude=[options.output])
+    if not files:
+        shown = ", ".join(str(p) for p in options.paths)
+        raise NothingToBuild(f"no notes (.md, .markdown) found in {shown}")
+    return files
+
+
+def harvest_note(file: notes.NoteFile, options: Options, data: bytes | None = None) -> NoteResult:
+    """Read one note and make its cards. Never raises for what is in the note."""
+    try:
+        raw = notes.read_bytes(file) if data is None else data
+        note = notes.parse_note(notes.decode(raw, file.path), file)
+        found = takeaways.extract(note)
+        made = cards_stage.generate(note, found, options)
+    except SourceError as exc:
+        return NoteResult(file.rel, failure=exc.problem)
+    except RecursionError:
+        return NoteResult(file.rel, failure=SourceProblem(file.path, 1, "is nested too deeply to read"))
+    media = tuple(sorted({m.path for card in made.cards for m in card.media}))
+    return NoteResult(file.rel, made.cards, len(found), None, made.problems, media)
+
+
+def _harvest_chunk(files: Sequence[notes.NoteFile], options: Options) -> list[tuple[NoteResult, bytes | None]]:
+    out = []
+    for file in files:
+        try:
+            data: bytes | None = notes.read_bytes(file)
+        except SourceError:
+            data = None
+        out.append((harvest_note(file, options, data), data))
+    return out
+
+
+def harvest(
+    options: Options,
+    files: Sequence[notes.NoteFile] | None = None,
+    *,
+    cache: Cache | None = None,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> Harvest:
+    """Make the cards of every note, from the cache where it is still valid."""
+    files = find_notes(options) if files is None else files
+    results: dict[int, NoteResult] = {}
+    todo: list[int] = []
+    for index, file in enumerate(files):
+        cached = cache.get(file.path) if cache is not None else None
+        if cached is not None:
+            results[index] = cached
+        else:
+            todo.append(index)
+    done = len(results)
+    if progress:
+        progress(done, len(files))
+
+    def collect(index: int, result: NoteResult, data: bytes | None) -> None:
+        nonlocal done
+        results[index] = result
+        if cache is not None and data is not None and result.failure is None:
+            cache.put(files[index].path, data, result.media, result)
+        done += 1
+        if progress:
+            progress(done, len(files))
+
+    workers = min(jobs or os.cpu_count() or 1, 8)
+    if workers > 1 and len(todo) >= PARALLEL_FROM:
+        chunks = [todo[i : i + 50] for i in range(0, len(todo), 50)]
+        with ProcessPoolExecutor(workers, mp_context=_context()) as pool:
+            futures = [pool.submit(_harvest_chunk, [files[i] for i in chunk], options) for chunk in chunks]
+            for chunk, future in zip(chunks, futures, strict=True):
+                for index, (result, data) in zip(chunk, future.result(), strict=True):
+                    collect(index, result, data)
+    else:
+        for index in todo:
+            [(result, data)] = _harvest_chunk([files[index]], options)
+            collect(index, result, data)
+
+    ordered = [results[i] for i in range(len(files))]
+    return Harvest(
+        cards=tuple(c for r in ordered for c in r.cards),
+        notes=len(files),
+        takeaways=sum(r.takeaways for r in ordered),
+        failures=tuple(r.failure for r in ordered if r.failure is not None),
+        failed_notes=frozenset(r.rel for r in ordered if r.failure is not None),
+        without_takeaways=tuple(r.rel for r in ordered if r.failure is None and not r.takeaways),
+        warnings=tuple(w for r in ordered for w in r.warnings),
+        parsed=len(todo),
+    )
+
+
+def _context():  # type: ignore[no-untyped-def]
+    # fork starts workers in milliseconds and shares the loaded modules; elsewhere, the default.
+    try:
+        return get_context("fork")
+    except ValueError:
+        return None

@@ -1,0 +1,163 @@
+"""Cards: what the rule-based generator makes of each takeaway, and the guarantees it keeps.
+
+The golden cases in tests/golden/cards/ are the spec: each `NAME.md` note shows one rule of
+`flashgen.drafts` and sits next to a `NAME.yaml` listing, for every takeaway, the cards expected
+from it: role, kind and, as plain text, the prompt and answer of each probe (one per question or
+cloze deletion). `FLASHGEN_UPDATE_GOLDEN=1 pytest tests/test_cards_golden.py` rewrites the .yaml
+files from the current output; review the diff by hand before committing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from flashgen import language
+from flashgen.cards import Card, generate, probes_of
+from flashgen.config import Options
+from flashgen.notes import NoteFile, read_note
+from flashgen.takeaways import extract
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "cards"
+CASES = sorted(GOLDEN.glob("*.md"))
+UPDATE = os.environ.get("FLASHGEN_UPDATE_GOLDEN") == "1"
+
+
+@cache
+def _cards(case: Path) -> tuple[Card, ...]:
+    note = read_note(NoteFile(case, GOLDEN))
+    return generate(note, extract(note), Options()).cards
+
+
+def _card_record(card: Card) -> dict[str, Any]:
+    record: dict[str, Any] = {"role": card.role, "kind": card.kind}
+    if card.reverse:
+        record["reverse"] = True
+    record["probes"] = [{"prompt": p.prompt, "answer": p.answer} for p in probes_of(card)]
+    if card.deletions:
+        record["deletions"] = list(card.deletions)
+    return record
+
+
+def _records(cards: tuple[Card, ...]) -> list[dict[str, Any]]:
+    """The cards grouped by takeaway, in note order (nested items' cards sit with their parent)."""
+    out: list[dict[str, Any]] = []
+    for card in cards:
+        if not out or out[-1]["line"] != card.takeaway.line:
+            out.append({"takeaway": card.takeaway.text, "line": card.takeaway.line, "cards": []})
+        out[-1]["cards"].append(_card_record(card))
+    return out
+
+
+class _GoldenDumper(yaml.SafeDumper):
+    """Multi-line text as `|` blocks, so the expectations read like the notes."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value and not any(line != line.rstrip() for line in value.split("\n")) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_GoldenDumper.add_representer(str, _str)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_golden(case: Path) -> None:
+    found = _records(_cards(case))
+    expected_file = case.with_suffix(".yaml")
+    if UPDATE:
+        dumped = yaml.dump(found, Dumper=_GoldenDumper, sort_keys=False, allow_unicode=True, width=100)
+        expected_file.write_text(dumped, encoding="utf-8")
+    expected = yaml.safe_load(expected_file.read_text(encoding="utf-8"))
+    assert found == expected
+
+
+def test_every_golden_note_has_its_expectations() -> None:
+    assert CASES, "no golden cases found"
+    assert {c.stem for c in CASES} == {y.stem for y in GOLDEN.glob("*.yaml")}
+
+
+def test_every_golden_note_has_front_matter_and_takeaways() -> None:
+    for case in CASES:
+        note = read_note(NoteFile(case, GOLDEN))
+        assert note.title and note.author and note.year and note.kind, case.name
+        assert extract(note), case.name
+
+
+# --- guarantees, over every golden note ---------------------------------------------------------
+
+ALL_CARDS = [(case.stem, card) for case in CASES for card in _cards(case)]
+
+
+def _id(item: tuple[str, Card]) -> str:
+    return f"{item[0]}:{item[1].takeaway.line}:{item[1].role}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_every_takeaway_has_a_question_card(case: Path) -> None:
+    note = read_note(NoteFile(case, GOLDEN))
+    takeaways = extract(note)
+    cards = _cards(case)
+    for takeaway in takeaways:
+        kinds = [c.kind for c in cards if c.takeaway.line == takeaway.line]
+        assert "basic" in kinds, f"{takeaway.location}: no question/answer card among {kinds}"
+
+
+@pytest.mark.parametrize("item", ALL_CARDS, ids=[_id(i) for i in ALL_CARDS])
+def test_no_cloze_card_without_a_deletion(item: tuple[str, Card]) -> None:
+    _, card = item
+    if card.kind == "cloze":
+        assert probes_of(card), card.front
+        if card.role != "cloze:explicit":
+            assert card.deletions and all(d.strip() for d in card.deletions)
+
+
+@pytest.mark.parametrize("item", ALL_CARDS, ids=[_id(i) for i in ALL_CARDS])
+def test_no_answer_empty_or_in_its_prompt(item: tuple[str, Card]) -> None:
+    _, card = item
+    for probe in probes_of(card):
+        assert probe.answer.strip(), probe
+        if card.reverse:
+            continue  # both sides are shown in turn: neither is "the" answer of the other
+        assert probe.answer.lower() not in probe.prompt.lower(), probe
+
+
+@pytest.mark.parametrize("item", ALL_CARDS, ids=[_id(i) for i in ALL_CARDS])
+def test_fields_are_html_with_text(item: tuple[str, Card]) -> None:
+    _, card = item
+    assert language.html_to_text(card.front)
+    assert bool(card.back) == (card.kind == "basic")
+
+
+def test_generating_twice_gives_the_same_cards() -> None:
+    for case in CASES:
+        runs = []
+        for _ in range(2):
+            note = read_note(NoteFile(case, GOLDEN))
+            runs.append(generate(note, extract(note), Options()).cards)
+        first, second = runs
+        assert first == second, case.name
+        assert [_card_record(c) for c in first] == [_card_record(c) for c in second]
+
+
+def test_cards_do_not_depend_on_hash_seeds() -> None:
+    """Another interpreter, with other string hashes (so other set orders), makes the same cards."""
+    here = {c.stem: _records(_cards(c)) for c in CASES}
+    script = (
+        "import json, tests.test_cards_golden as t\n"
+        "print(json.dumps({c.stem: t._records(t._cards(c)) for c in t.CASES}))"
+    )
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=GOLDEN.parents[2], env=env, capture_output=True, text=True, check=True
+        )
+        assert json.loads(done.stdout) == here
