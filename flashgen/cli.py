@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -12,9 +15,9 @@ from . import __version__
 from .build import build as run_build
 from .build import check as run_check
 from .cards import probes_of
-from .config import load_options
+from .config import Options, load_options
 from .errors import FlashgenError
-from .harvest import harvest
+from .harvest import Progress, harvest
 from .report import Report
 
 
@@ -34,7 +37,7 @@ def _run(func, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise _UserError(str(exc)) from None
 
 
-def _print_report(report: Report, *, changes: bool = False) -> None:
+def _print_report(report: Report, *, changes: bool = False, quiet: bool = False) -> None:
     if changes:
         for change in report.changes:
             click.echo(str(change))
@@ -42,7 +45,8 @@ def _print_report(report: Report, *, changes: bool = False) -> None:
         click.echo(f"error: {problem}", err=True)
     for problem in report.warnings:
         click.echo(f"warning: {problem}", err=True)
-    click.echo(report.summary())
+    if not quiet:
+        click.echo(report.summary())
 
 
 @click.group()
@@ -54,18 +58,48 @@ def main() -> None:
 _paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
 
+def _output_options(func):  # type: ignore[no-untyped-def]
+    """The options that say where a deck goes and what it is called (build, watch, sync)."""
+    for option in reversed(
+        (
+            click.option("-o", "--output", type=click.Path(path_type=Path), help="Folder for the package and lock file [decks]."),
+            click.option("--name", help="Package name (OUTPUT/NAME.apkg) [the notes folder's name]."),
+            click.option("--deck", help="Deck name template, e.g. '{root}::{category}'."),
+            click.option("--root", help="Top deck name [the package name]."),
+            click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), help="A flashgen.yaml."),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Progress | None]:
+    """A progress bar on a terminal, for builds that take more than a moment; nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+
+    with Bar(TextColumn("reading notes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("notes", total=None, visible=False)
+
+        def update(done: int, total: int) -> None:
+            # Only show the bar when there is real work: cached notes are done at once.
+            bar.update(task, completed=done, total=total, visible=total - done > 200 or bar.tasks[0].visible)
+
+        yield update
+
+
 @main.command()
 @_paths
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Folder for the package and lock file [decks].")
-@click.option("--name", help="Package name (OUTPUT/NAME.apkg) [the notes folder's name].")
-@click.option("--deck", help="Deck name template, e.g. '{root}::{category}'.")
-@click.option("--root", help="Top deck name [the package name].")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), help="A flashgen.yaml.")
+@_output_options
 @click.option("-n", "--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--prune", is_flag=True, help="Forget cards removed from the notes (after deleting them in Anki).")
 @click.option("-v", "--verbose", is_flag=True, help="List every card added, updated, moved or removed.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and warnings.")
 def build(
-    paths: tuple[Path, ...], config_file: Path | None, dry_run: bool, prune: bool, verbose: bool, **options: object
+    paths: tuple[Path, ...], config_file: Path | None, dry_run: bool, prune: bool, verbose: bool, quiet: bool, **options: object
 ) -> None:
     """Build OUTPUT/NAME.apkg from the notes in PATHS (files or folders).
 
@@ -73,9 +107,38 @@ def build(
     keeping their review history; see the README for removed takeaways.
     """
     opts = _run(load_options, paths, config_file=config_file, dry_run=dry_run, **options)
-    report = _run(run_build, opts, prune=prune)
-    _print_report(report, changes=dry_run or verbose)
+    with _progress(quiet) as progress:
+        report = _run(run_build, opts, prune=prune, progress=progress)
+    _print_report(report, changes=dry_run or verbose, quiet=quiet)
     sys.exit(report.exit_code)
+
+
+@main.command()
+@_paths
+@_output_options
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors, warnings and one line a build.")
+def watch(paths: tuple[Path, ...], config_file: Path | None, quiet: bool, **options: object) -> None:
+    """Build, then rebuild whenever a note in PATHS changes (Ctrl-C stops)."""
+    from .watch import watch as run_watch
+
+    def load() -> Options:
+        return load_options(paths, config_file=config_file, **options)
+
+    def show(outcome: Report | FlashgenError) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if isinstance(outcome, FlashgenError):
+            click.echo(f"[{stamp}] error: {outcome}", err=True)
+            return
+        for problem in outcome.failures:
+            click.echo(f"error: {problem}", err=True)
+        if not quiet:
+            for problem in outcome.warnings:
+                click.echo(f"warning: {problem}", err=True)
+        click.echo(f"[{stamp}] plan: {outcome.plan_line()}" + (f" -> {outcome.package}" if outcome.written else ""))
+
+    _run(load)  # a bad configuration stops here, before watching
+    run_watch(load, show, ready=lambda: click.echo(f"watching {', '.join(map(str, paths or ('.',)))} (Ctrl-C stops)"))
+    click.echo("stopped")
 
 
 @main.command()
