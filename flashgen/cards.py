@@ -120,9 +120,13 @@ def probes_of(card: Card, front: str | None = None) -> list[quality.Probe]:
     source = language.html_to_text(render.markdown(card.takeaway.full_text)) if card.takeaway.text else ""
     cue = card.takeaway.note.title
     location = card.takeaway.location
+    lead = ""
+    match = _LEAD.search(front)
+    if match:
+        lead, front = language.html_to_text(match.group(1)), front[: match.start()] + front[match.end() :]
     if card.kind == "basic":
-        probe = quality.Probe("qa", language.html_to_text(front), language.html_to_text(card.back), source, cue, card.role, location)
-        return [probe]
+        prompt, answer = language.html_to_text(front), language.html_to_text(card.back)
+        return [quality.Probe("qa", prompt, answer, source, cue, card.role, location, lead)]
     out = []
     for number in sorted({int(n) for n in _CLOZE_NUMBER.findall(front)}):
         answers = [language.html_to_text(a) for n, a in _NUMBERED_DELETION.findall(front) if int(n) == number]
@@ -131,10 +135,11 @@ def probes_of(card: Card, front: str | None = None) -> list[quality.Probe]:
             return "[...]" if int(match.group(1)) == number else match.group(2)
 
         prompt = language.html_to_text(_NUMBERED_DELETION.sub(shown, front))
-        out.append(quality.Probe("cloze", prompt, " ".join(answers), source, cue, card.role, location))
+        out.append(quality.Probe("cloze", prompt, " ".join(answers), source, cue, card.role, location, lead))
     return out
 
 
+_LEAD = re.compile(r'<span class="fg-lead">(.*?)</span>\s*', re.DOTALL)
 _NUMBERED_DELETION = re.compile(r"\{\{c(\d+)::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)
 
 

@@ -115,7 +115,8 @@ _NUMBER = re.compile(
 _ACRONYM = re.compile(r"(?<![\w-])(?:[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)*s?|[A-Z][a-z]+[A-Z]\w*)(?![\w-])")
 # Capitalised names: several capitalised words anywhere, or one that does not start the sentence.
 _NAMED = re.compile(
-    r"(?<![\w-])[A-Z][a-z]+(?:\s+(?:of\s+|the\s+)?[A-Z][a-z]+)+(?![\w-])|(?<=[a-z0-9,;:)]\s)[A-Z][a-z]+(?![\w-])"
+    r"(?<![\w-])(?!(?:The|A|An|In|On|At|For|With|By)\s)[A-Z][a-z]+(?:\s+(?:of\s+|the\s+)?[A-Z][a-z]+)+(?![\w-])"
+    r"|(?<=[a-z0-9,;:)]\s)[A-Z][a-z]+(?![\w-])"
 )
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 
@@ -135,20 +136,19 @@ def targets(sentence: str) -> list[Target]:
         is_year = end == m.end(1) and re.fullmatch(r"1[5-9]\d\d|20\d\d", m.group(1)) is not None
         found.append(Target(m.start(), end, sentence[m.start() : end], "year" if is_year else "number", 7.0))
     for m in _ACRONYM.finditer(sentence):
-        found.append(Target(m.start(), m.end(), m.group(), "acronym", 6.0))
+        found.append(Target(m.start(), m.end(), m.group(), "acronym", 6.5))
     for m in _NAMED.finditer(sentence):
         if len(m.group().split()) <= 4 and m.group().lower() not in STOPWORDS and m.group().lower() not in DANGLING:
-            found.append(Target(m.start(), m.end(), m.group(), "named", 5.0 + 0.2 * len(m.group().split())))
+            found.append(Target(m.start(), m.end(), m.group(), "named", 6.0 + 0.2 * len(m.group().split())))
     found.extend(_rare_runs(sentence))
     chosen: list[Target] = []
-    total = max(1, len(sentence.split()))
     for target in sorted(found, key=lambda t: (-t.weight, t.start)):
         span = (target.start, target.end)
         if target.kind != "emphasis" and _overlaps(span, protected):
             continue
         if _overlaps(span, [(c.start, c.end) for c in chosen]):
             continue
-        if len(target.answer.split()) > 0.6 * total or _repeated(sentence, target):
+        if len(plain(target.answer)) > 0.6 * len(plain(sentence)) or _repeated(sentence, target):
             continue  # hiding it would leave nothing to cue it, or the sentence says it again
         chosen.append(target)
     return chosen
@@ -161,20 +161,21 @@ def _rare_runs(sentence: str) -> Iterator[Target]:
 
     def flush() -> Iterator[Target]:
         if run:
-            weight = 4.0 + max(0.0, 3.3 - min(language.zipf(m.group()) for m in run)) + 0.3 * (len(run) - 1)
+            rarity = max(0.0, 3.3 - min(language.zipf(m.group()) for m in run))
+            weight = 4.0 + min(1.5, rarity / 2) + 0.3 * (len(run) - 1)
             yield Target(run[0].start(), run[-1].end(), sentence[run[0].start() : run[-1].end()], "rare", weight)
             run.clear()
 
     for m in _WORDS.finditer(sentence):
         word = m.group()
         lower = word.lower()
-        if lower not in STOPWORDS and language.is_rare(word):
+        if lower not in STOPWORDS and language.is_rare(word) and not lower.endswith("ly"):
             if run and sentence[run[-1].end() : m.start()] not in (" ", "-"):
                 yield from flush()
             run.append(m)
         else:
             yield from flush()
-        if lower not in STOPWORDS and lower not in DANGLING and len(word) >= 4:
+        if lower not in STOPWORDS and lower not in DANGLING and len(word) >= 4 and not lower.endswith("ly"):
             content.append((language.zipf(word), m.start(), m))
     yield from flush()
     # The rarest content words, as a last resort (several, in case the rarest is said twice).
@@ -221,7 +222,7 @@ def _clauses(sentence: str) -> list[str]:
     """A long sentence split at a clause break (";", ", but", ", which", ...): one fact a card."""
     if len(sentence.split()) <= 30 or _protected(sentence):
         return [sentence]
-    for separator in (";", ", but ", ", so ", ", which ", ", where ", ", while ", " — ", ", and ", " but "):
+    for separator in (";", ", but ", " — ", ", and ", " but "):
         head, found, tail = sentence.partition(separator)
         if found and len(head.split()) >= 5 and len(tail.split()) >= 5:
             head = head.strip() if head.strip().endswith((".", "!", "?")) else head.strip() + "."
@@ -246,8 +247,13 @@ class _Candidate:
         object.__setattr__(self, "failures", sum(len(quality.judge(p).failed) for p in self.probes))
 
 
-def _probe(kind: str, prompt: str, answer: str, source: str, cue: str, role: str) -> quality.Probe:
-    return quality.Probe(kind, plain(prompt), plain(answer), source, cue, role)
+def _probe(kind: str, prompt: str, answer: str, source: str, cue: str, role: str, lead: str = "") -> quality.Probe:
+    return quality.Probe(kind, plain(prompt), plain(answer), source, cue, role, lead=plain(lead))
+
+
+def _with_lead(lead: str, text: str) -> str:
+    """A sentence shown after the one it refers back to ("It ...", "This ..."), which is set apart."""
+    return f'<span class="fg-lead">{lead}</span> {text}' if lead else text
 
 
 _EXPLICIT_QA = re.compile(r"(?<!:)\s+::\s+(?!:)")
@@ -321,7 +327,8 @@ def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Cand
         if verb in ("is", "are") and not _DEFINING.match(rest):
             return None  # "X is gradually replacing ..." says something of X but does not define it
         first, _, others = term.partition(" ")
-        if first in ("The", "A", "An") or (language.zipf(first) >= 4.5 and not first.isupper()):
+        common = language.zipf(first) >= 3.0 and first[1:].islower() and not any(c.isupper() for c in others)
+        if first in ("The", "A", "An") or common:  # a capital that only starts the sentence
             term = f"{first[:1].lower()}{first[1:]} {others}".strip()
         prompt = {
             "is": f"What is {term}?",
@@ -341,11 +348,11 @@ def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Cand
 def _blank_questions(sentence: _Sentence, source: str, cue: str, extra: str) -> Iterator[_Candidate]:
     """The sentence as a question with its best targets hidden, one at a time."""
     for rank, target in enumerate(sentence.targets[:3]):
-        prompt = sentence.text[: target.start] + BLANK + sentence.text[target.end :]
-        if sentence.lead:
-            prompt = f"{sentence.lead} {prompt}"
-        probe = _probe("qa", prompt, target.answer, source, cue, "qa:blank")
-        draft = Draft("basic", "qa:blank", prompt, target.answer, extra)
+        answer = target.answer.rstrip(":") if target.kind == "emphasis" else target.answer
+        gap = BLANK + (":" if answer != target.answer else "")
+        prompt = sentence.text[: target.start] + gap + sentence.text[target.end :]
+        probe = _probe("qa", prompt, answer, source, cue, "qa:blank", sentence.lead)
+        draft = Draft("basic", "qa:blank", _with_lead(sentence.lead, prompt), answer, extra)
         yield _Candidate(draft, (probe,), target.weight - rank, sentence.index, (plain(target.answer),))
 
 
@@ -380,33 +387,56 @@ def _wrap(text: str, spans: Sequence[Span]) -> str:
     out, last = [], 0
     for number, (start, end, answer) in enumerate(sorted(spans), start=1):
         original = text[start:end]
-        body = original if original != answer and _EMPHASIS.fullmatch(original) else answer
-        out.append(text[last:start] + f"{{{{c{number}::{body}}}}}")
+        emphasis = _EMPHASIS.fullmatch(original)
+        if emphasis and answer.endswith(":"):  # **Term:** -> **{{c1::Term}}:**
+            marker = original[:2]
+            body = f"{marker}{{{{c{number}::{answer[:-1].rstrip()}}}}}:{marker}"
+        elif emphasis:
+            body = f"{{{{c{number}::{original}}}}}"
+        else:
+            body = f"{{{{c{number}::{answer}}}}}"
+        out.append(text[last:start] + body)
         last = end
     out.append(text[last:])
     return "".join(out)
 
 
-_LIST_RUN = re.compile(r"(?:(?<=\s)|^)((?:[\w'’-]+, )+[\w'’-]+,? (?:and|or) [\w'’-]+)\b")
+_ITEM = r"[\w'’-]+(?: [\w'’-]+){0,3}"
+_LIST_RUN = re.compile(rf"({_ITEM}(?:, {_ITEM})+,? (?:and|or) {_ITEM})")
 
 
 def _enumeration(sentence: _Sentence) -> list[Span]:
-    """Items of a list written in a sentence ("expansive, clean and diverse"), each as a span."""
+    """Items of a list written in a sentence ("expansive, clean and diverse"), each as a span.
+
+    An item is a run of up to four words with no stopword in it: the first item starts after the
+    last stopword before it ("... are ridge, lasso"), the last ends before the first one after it
+    ("... and dropout all reduce")."""
     if _protected(sentence.text):
         return []
     match = _LIST_RUN.search(sentence.text)
     if not match:
         return []
-    items = [i.strip() for i in re.split(r",\s*(?:and\s+|or\s+)?|\s(?:and|or)\s", match.group(1)) if i.strip()]
-    if len(items) < 3 or any(i.lower() in STOPWORDS for i in items):
-        return []
-    spans = []
-    position = match.start(1)
-    for item in items:
-        start = sentence.text.index(item, position)
-        spans.append((start, start + len(item), item))
-        position = start + len(item)
-    return spans
+    run_start = match.start(1)
+    spans: list[Span] = []
+    for piece in re.finditer(r"[^,]+", match.group(1)):
+        for part in re.split(r"\s(?:and|or)\s", piece.group()):
+            offset = run_start + piece.start() + piece.group().index(part)
+            words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[\w'’-]+", part)]
+            spans.append((offset, words))  # type: ignore[arg-type]
+    items: list[Span] = []
+    for index, (offset, words) in enumerate(spans):  # type: ignore[misc]
+        kept = list(words)
+        if index == 0:  # trim leading words up to the last stopword
+            while kept and any(w[2].lower() in STOPWORDS for w in kept):
+                kept.pop(0)
+        elif index == len(spans) - 1:  # trim from the first stopword on
+            cut = next((i for i, w in enumerate(kept) if w[2].lower() in STOPWORDS), len(kept))
+            kept = kept[:cut]
+        if not kept or any(w[2].lower() in STOPWORDS for w in kept):
+            return []
+        start, end = offset + kept[0][0], offset + kept[-1][1]
+        items.append((start, end, sentence.text[start:end]))
+    return items if len(items) >= 3 else []
 
 
 def _clozes(sentences: Sequence[_Sentence], source: str, cue: str, extra: str, tested: set[tuple[int, str]]) -> list[Draft]:
@@ -421,9 +451,9 @@ def _clozes(sentences: Sequence[_Sentence], source: str, cue: str, extra: str, t
     candidates: list[_Candidate] = []
     for sentence in sentences:
         items = _enumeration(sentence)
-        if items:
+        if items and not any((sentence.index, plain(i[2])) in tested for i in items):
             probes = tuple(
-                _probe("cloze", _cloze_prompt(sentence, items, i), items[i][2], source, cue, "cloze:list")
+                _probe("cloze", _cloze_prompt(sentence, items, i), items[i][2], source, cue, "cloze:list", sentence.lead)
                 for i in range(len(items))
             )
             draft = replace(_cloze_draft(sentence, items, keep_extra), role="cloze:list")
@@ -433,7 +463,7 @@ def _clozes(sentences: Sequence[_Sentence], source: str, cue: str, extra: str, t
             if (sentence.index, plain(target.answer)) in tested:
                 continue
             spans = [(target.start, target.end, target.answer)]
-            probe = _probe("cloze", _cloze_prompt(sentence, spans, 0), target.answer, source, cue, "cloze")
+            probe = _probe("cloze", _cloze_prompt(sentence, spans, 0), target.answer, source, cue, "cloze", sentence.lead)
             draft = _cloze_draft(sentence, spans, keep_extra)
             candidates.append(_Candidate(draft, (probe,), target.weight, sentence.index, (plain(target.answer),)))
             break
@@ -444,12 +474,12 @@ def _clozes(sentences: Sequence[_Sentence], source: str, cue: str, extra: str, t
 def _cloze_prompt(sentence: _Sentence, spans: Sequence[Span], hidden: int) -> str:
     start, end, _ = sorted(spans)[hidden]
     prompt = sentence.text[:start] + "[...]" + sentence.text[end:]
-    return f"{sentence.lead} {prompt}" if sentence.lead else prompt
+    return prompt
 
 
 def _cloze_draft(sentence: _Sentence, spans: Sequence[Span], extra: str) -> Draft:
     front = _wrap(sentence.text, spans)
-    return Draft("cloze", "cloze", f"{sentence.lead} {front}" if sentence.lead else front, "", extra)
+    return Draft("cloze", "cloze", _with_lead(sentence.lead, front), "", extra)
 
 
 def _children(takeaway: Takeaway, cue: str) -> list[Draft]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from yaml.reader import ReaderError
 from .errors import SourceError
 
 NOTE_SUFFIXES = (".md", ".markdown")
+MAX_NOTE_BYTES = 32 * 2**20  # a bigger "note" is a dump or a log; reading it would take minutes
 
 # Folders that hold tooling, not notes (Obsidian, git, our own output).
 SKIPPED_DIRS = frozenset({".git", ".obsidian", ".trash", "node_modules", ".venv", "__pycache__"})
@@ -77,7 +79,7 @@ class _YAMLLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no types
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             raise
         except Exception as exc:  # PyYAML's constructors raise ValueError, IndexError, AttributeError, ...
             raise ConstructorError(None, None, f"invalid value {node.value!r} ({exc})", node.start_mark) from None
@@ -149,8 +151,21 @@ def read_note(file: NoteFile) -> SourceNote:
 
 
 def read_bytes(file: NoteFile) -> bytes:
-    """A note's bytes; raise `SourceError` when it cannot be read."""
+    """A note's bytes; raise `SourceError` when it cannot be read.
+
+    Only regular files are read: a pipe named `x.md` would block the build forever and a link
+    to `/dev/zero` would fill the memory.
+    """
     try:
+        info = file.path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(file.path, 0, "is not a regular file (a pipe, socket or device); notes must be files")
+        if info.st_size > MAX_NOTE_BYTES:
+            raise SourceError(
+                file.path, 0, f"is larger than {MAX_NOTE_BYTES // 2**20} MB; flashgen reads notes up to that size"
+            )
         return file.path.read_bytes()
     except IsADirectoryError:
         raise SourceError(file.path, 0, "is a folder, not a note file") from None
@@ -181,6 +196,10 @@ def decode(data: bytes, path: Path) -> str:
 
 def parse_note(text: str, file: NoteFile) -> SourceNote:
     """Parse decoded note text: front matter, title and body."""
+    try:
+        file.rel.encode("utf-8")
+    except UnicodeEncodeError:  # a name in another encoding: it could not be shown in Anki or the lock file
+        raise SourceError(file.path, 0, "has a file name that is not valid UTF-8; rename the file") from None
     front = _split_front_matter(text, file.path)
     meta, body = front.meta, front.body
     fields = _Fields(front, meta)
@@ -242,7 +261,8 @@ def _split_front_matter(text: str, path: Path) -> _FrontMatter:
         except yaml.YAMLError as exc:
             raise SourceError(path, _yaml_error_line(exc, raw, first_line), _yaml_error_message(exc)) from None
         except RecursionError:  # `[[[[...]]]]` a thousand deep: the parsers recurse
-            raise SourceError(path, first_line, "front matter is nested too deeply to read") from None
+            line = first_line + len(raw) - len(raw.lstrip("\n"))
+            raise SourceError(path, line, "front matter is nested too deeply to read") from None
         except tomllib.TOMLDecodeError as exc:
             # Without "at line N" the error is "at end of document": the last line with text is the likelier culprit.
             match = re.search(r"at line (\d+)", str(exc))

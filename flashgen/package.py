@@ -76,6 +76,8 @@ th { background: #f1f1f4; text-align: left; }
 img { border-radius: 4px; }
 .nightMode img, .night_mode img { filter: brightness(0.85); }
 .wikilink { border-bottom: 1px dotted currentColor; }
+.fg-lead { color: #6e6e73; }
+.nightMode .fg-lead, .night_mode .fg-lead { color: #a1a1a8; }
 @media (max-width: 480px) {
   .card { font-size: 18px; padding: 0 0.5em; }
   pre { font-size: 0.72em; white-space: pre-wrap; overflow-wrap: anywhere; }

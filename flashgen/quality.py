@@ -49,6 +49,7 @@ class Probe:
     cue: str = ""  # the context shown with the prompt: title, author
     role: str = ""
     location: str = ""
+    lead: str = ""  # a sentence shown before the prompt, which it refers back to
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,12 @@ def _short(p: Probe) -> bool:
 def _no_leak(p: Probe) -> bool:
     """The prompt does not reveal the answer."""
     answer = language.normalise(p.answer)
-    prompt = language.normalise(p.prompt.replace(BLANK, " ").replace("[...]", " "))
-    if not answer or answer in prompt or p.answer.strip().lower() in p.prompt.lower():
+    shown = f"{p.lead} {p.prompt}"
+    prompt = language.normalise(shown.replace(BLANK, " ").replace("[...]", " "))
+    if not answer or answer in prompt or p.answer.strip().lower() in shown.lower():
         return False  # also a part of a word: "evolve" in "evolved" gives it away
     key = set(content_words(p.answer))
-    return not key or not key <= set(content_words(p.prompt))
+    return not key or not key <= set(content_words(shown))
 
 
 def _precise(p: Probe) -> bool:
@@ -102,7 +104,7 @@ def _precise(p: Probe) -> bool:
 
 def _self_contained(p: Probe) -> bool:
     """Makes sense weeks later, out of its note: a context cue, no dangling 'It ...' or 'This approach ...'."""
-    opening = words(p.prompt.replace(BLANK, "x").replace("[...]", "x"))[:2]
+    opening = words((p.lead + " " + p.prompt).replace(BLANK, "x").replace("[...]", "x"))[:2]
     if opening and (opening[0] in DANGLING or " ".join(opening) in DANGLING):
         return False
     return bool(p.cue.strip())
