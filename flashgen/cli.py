@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -198,3 +199,61 @@ def check(paths: tuple[Path, ...], strict: bool) -> None:
     flagged = len({(p.path, p.line) for p in problems})
     click.echo(f"{crop.takeaways} takeaways checked, {flagged} could make better cards", err=True)
     sys.exit(1 if crop.failures or (strict and problems) else 0)
+
+
+@main.command()
+@_paths
+@_output_options
+@click.option("--collection", type=click.Path(path_type=Path, dir_okay=False), help="Write this collection file (Anki must be closed).")
+@click.option("--ankiconnect", "url", help="AnkiConnect address [http://127.0.0.1:8765].")
+@click.option("-n", "--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--delete/--no-delete", default=None, help="Delete the notes of removed takeaways [no].")
+@click.option("--force", is_flag=True, help="Overwrite notes edited in Anki; delete beyond the safety threshold.")
+@click.option("-v", "--verbose", is_flag=True, help="List every change.")
+def sync(
+    paths: tuple[Path, ...],
+    config_file: Path | None,
+    collection: Path | None,
+    url: str | None,
+    dry_run: bool,
+    delete: bool | None,
+    force: bool,
+    verbose: bool,
+    **options: object,
+) -> None:
+    """Apply the notes in PATHS straight to Anki: add, update in place, move, and (with --delete) delete.
+
+    Talks to a running Anki through AnkiConnect, or writes a collection file with --collection.
+    The AnkiConnect API key, if you set one, is read from FLASHGEN_ANKICONNECT_KEY.
+    """
+    from .ankiconnect import AnkiConnect
+    from .collection import AnkiCollection
+    from .sync import sync as run_sync
+
+    opts = _run(load_options, paths, config_file=config_file, dry_run=dry_run, ankiconnect=url, **options)
+    wants_delete = opts.sync_delete if delete is None else delete
+    kwargs = {"delete": wants_delete, "force": force, "max_delete": opts.sync_max_delete}
+    if collection is not None:
+        with _Guard(), AnkiCollection(collection) as target:
+            report = _run(run_sync, opts, target, **kwargs)
+    else:
+        target = AnkiConnect(opts.ankiconnect, os.environ.get("FLASHGEN_ANKICONNECT_KEY"))
+        report = _run(run_sync, opts, target, **kwargs)
+    if dry_run or verbose:
+        for line in report.plan.lines():
+            click.echo(line)
+    for problem in report.failures:
+        click.echo(f"error: {problem}", err=True)
+    click.echo(report.summary())
+    sys.exit(report.exit_code)
+
+
+class _Guard:
+    """Turns a FlashgenError raised while opening a target into the CLI's error."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        if isinstance(value, FlashgenError):
+            raise _UserError(str(value)) from None

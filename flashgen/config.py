@@ -29,6 +29,9 @@ class Options:
     deck: str = field(default=DEFAULT_DECK, metadata={"output": True})
     root: str = field(default="", metadata={"output": True})  # the top deck; defaults to `name`
     dry_run: bool = False
+    ankiconnect: str = "http://127.0.0.1:8765"  # where sync finds a running Anki
+    sync_delete: bool = False  # whether sync deletes the notes of removed takeaways
+    sync_max_delete: float = 0.2  # the share of managed notes sync may delete without --force
 
     @property
     def deck_root(self) -> str:
@@ -50,7 +53,15 @@ class Options:
 
 
 # Keys accepted in flashgen.yaml, with the type each must have.
-_FILE_KEYS: Mapping[str, type] = {"name": str, "output": str, "deck": str, "root": str}
+_FILE_KEYS: Mapping[str, type | tuple[type, ...]] = {
+    "name": str,
+    "output": str,
+    "deck": str,
+    "root": str,
+    "ankiconnect": str,
+    "sync_delete": bool,
+    "sync_max_delete": (int, float),
+}
 
 
 def load_options(
@@ -96,8 +107,10 @@ def _read_config(path: Path) -> dict[str, Any]:
     for key, value in data.items():
         if key not in _FILE_KEYS:
             problems.append(f"unknown option '{key}' (known: {', '.join(sorted(_FILE_KEYS))})")
-        elif not isinstance(value, _FILE_KEYS[key]):
-            problems.append(f"option '{key}' must be {_FILE_KEYS[key].__name__}, not {type(value).__name__}")
+        elif not isinstance(value, _FILE_KEYS[key]) or (isinstance(value, bool) and _FILE_KEYS[key] != bool):
+            expected = _FILE_KEYS[key]
+            names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
+            problems.append(f"option '{key}' must be {names}, not {type(value).__name__}")
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
     return dict(data)

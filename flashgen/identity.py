@@ -113,6 +113,12 @@ def similarity(a: str, b: str) -> float:
     return ratio
 
 
+def fields_hash(kind: str, front: str, back: str, extra: str, context: str) -> str:
+    """The fields flashgen owns in an Anki note (not Source or ID, which only describe it).
+    Sync compares it with what Anki holds to tell the user's edits from flashgen's."""
+    return digest("fields", kind, front, back if kind == "basic" else "", extra, context).hex()[:20]
+
+
 def note_key(takeaway: Takeaway) -> str:
     note = takeaway.note
     return f"id:{note.note_id}" if note.note_id else note.rel
@@ -407,6 +413,7 @@ def _identify(card: Card, tid: str, guid: str, record: Record | None, now: int) 
         text=takeaway.full_text,
         deck=card.deck,
         hash=fingerprint,
+        fields=fields_hash(card.kind, front, card.back, card.extra, card.context),
         mod=mod,
         clozes=clozes,
         cloze_max=cloze_max,

@@ -38,6 +38,7 @@ class Record:
     deck: str
     hash: str  # of the fields and tags Anki receives
     mod: int  # the note's modification time in the package (seconds)
+    fields: str = ""  # hash of the fields flashgen owns, to tell edits made in Anki (see sync)
     status: Status = "active"
     clozes: tuple[tuple[int, str], ...] = ()  # cloze number and deleted text
     cloze_max: int = 0  # highest cloze number ever used, so retired numbers are not reused

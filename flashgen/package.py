@@ -24,6 +24,8 @@ from .lock import atomic_path
 
 QA_MODEL_ID = 1733_410_001
 CLOZE_MODEL_ID = 1733_410_002
+QA_MODEL_NAME = "flashgen Q/A"
+CLOZE_MODEL_NAME = "flashgen Cloze"
 QA_FIELDS = ("Question", "Answer", "Extra", "Context", "Source", "Reverse", "ID")
 CLOZE_FIELDS = ("Text", "Extra", "Context", "Source", "ID")
 
@@ -115,14 +117,14 @@ CLOZE_TEMPLATES = (
 def _models() -> tuple[genanki.Model, genanki.Model]:
     qa = genanki.Model(
         QA_MODEL_ID,
-        "flashgen Q/A",
+        QA_MODEL_NAME,
         fields=[{"name": n} for n in QA_FIELDS],
         templates=list(QA_TEMPLATES),
         css=CSS,
     )
     cloze = genanki.Model(
         CLOZE_MODEL_ID,
-        "flashgen Cloze",
+        CLOZE_MODEL_NAME,
         fields=[{"name": n} for n in CLOZE_FIELDS],
         templates=list(CLOZE_TEMPLATES),
         css=CSS,

@@ -1,0 +1,304 @@
+"""Sync: apply a build straight to Anki, through AnkiConnect or a collection file.
+
+Importing a package cannot delete a card or move one to another deck, and it replaces the tags of
+every note it updates. Sync can: it adds new notes (by importing a package of just them, so they
+keep flashgen's GUIDs and note types), updates changed notes in place (fields and flashgen's tags;
+the user's own tags such as `marked` or `leech` stay), moves cards whose deck changed, and, when
+asked, deletes the notes of removed takeaways.
+
+Safety rules:
+- only notes of flashgen's note types whose GUID the lock file knows are ever touched;
+- a note whose fields were edited in Anki since flashgen last wrote them is a conflict, left alone
+  unless forced;
+- deletions need `delete=True`, and are refused beyond `max_delete` of the managed notes unless forced;
+- `dry_run` computes the plan and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from . import identity, lock, package
+from .build import _output_lock, _state_paths
+from .cache import Cache
+from .cards import REMOVED_TAG
+from .config import Options
+from .errors import FlashgenError
+from .harvest import NothingToBuild, find_notes, harvest
+from .identity import Identity
+from .media import MediaFile
+
+
+class SyncError(FlashgenError):
+    """Anki cannot be reached, refuses, or the plan is unsafe."""
+
+
+@dataclass(frozen=True)
+class AnkiNote:
+    """A note as Anki holds it."""
+
+    id: int
+    guid: str
+    model: str
+    fields: Mapping[str, str]
+    tags: tuple[str, ...]
+    cards: tuple[tuple[int, str], ...]  # card id and deck name
+
+
+class Target(Protocol):
+    """Where sync writes: a running Anki (AnkiConnect) or a collection file."""
+
+    def managed(self, guids: set[str]) -> dict[str, AnkiNote]: ...
+    def import_package(self, path: Path) -> None: ...
+    def update(self, note: AnkiNote, fields: Mapping[str, str], tags: Sequence[str]) -> None: ...
+    def move(self, cards: Sequence[int], deck: str) -> None: ...
+    def delete(self, notes: Sequence[int]) -> None: ...
+    def store_media(self, files: Sequence[MediaFile]) -> None: ...
+
+
+@dataclass
+class SyncPlan:
+    """What a sync does; computed without touching Anki, applied by `apply`."""
+
+    add: list[Identity] = field(default_factory=list)
+    update: list[tuple[Identity, AnkiNote, tuple[str, ...]]] = field(default_factory=list)
+    move: list[tuple[Identity, tuple[int, ...]]] = field(default_factory=list)
+    delete: list[tuple[Identity, AnkiNote]] = field(default_factory=list)
+    conflicts: list[tuple[Identity, AnkiNote]] = field(default_factory=list)
+    kept_removed: int = 0  # removed takeaways whose notes stay in Anki (no --delete)
+    unchanged: int = 0
+    refused: str = ""  # why deletions were refused
+
+    def lines(self) -> list[str]:
+        """The plan, one line per change, for --dry-run and --verbose."""
+        out = [f"     add  {i.record.path}:{i.record.line}  [{i.record.role}]" for i in self.add]
+        out += [f"  update  {i.record.path}:{i.record.line}  [{i.record.role}]" for i, _, _ in self.update]
+        out += [f"    move  {i.record.path}:{i.record.line}  [{i.record.role}] -> {i.card.deck}" for i, _ in self.move]
+        out += [f"  delete  {i.record.path}:{i.record.line}  [{i.record.role}]" for i, _ in self.delete]
+        out += [
+            f"conflict  {i.record.path}:{i.record.line}  [{i.record.role}] edited in Anki; left alone (--force overwrites)"
+            for i, _ in self.conflicts
+        ]
+        return out
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    plan: SyncPlan
+    notes: int
+    failures: tuple[object, ...]
+    dry_run: bool
+
+    def summary(self) -> str:
+        p = self.plan
+        line = (
+            f"sync: {len(p.add)} added, {len(p.update)} updated, {len(p.move)} moved, {len(p.delete)} deleted, "
+            f"{len(p.conflicts)} conflicts, {p.unchanged} unchanged"
+        )
+        if p.kept_removed:
+            line += f"\n{p.kept_removed} notes of removed takeaways kept in Anki (tagged {REMOVED_TAG}; --delete removes them)"
+        if p.refused:
+            line += f"\n{p.refused}"
+        if self.dry_run:
+            line += "\ndry run: nothing changed"
+        return line
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failures or self.plan.conflicts or self.plan.refused else 0
+
+
+# ---------------------------------------------------------------- fields as Anki holds them
+
+_MODEL_KIND = {package.QA_MODEL_NAME: "basic", package.CLOZE_MODEL_NAME: "cloze"}
+
+
+def anki_fields(item: Identity) -> dict[str, str]:
+    names = package.QA_FIELDS if item.card.kind == "basic" else package.CLOZE_FIELDS
+    return dict(zip(names, package.fields_of(item), strict=True))
+
+
+def fields_hash(kind: str, fields: Mapping[str, str]) -> str:
+    """`identity.fields_hash` of a note's fields as Anki holds them."""
+    front = fields.get("Question" if kind == "basic" else "Text", "")
+    return identity.fields_hash(kind, front, fields.get("Answer", ""), fields.get("Extra", ""), fields.get("Context", ""))
+
+
+# Tags flashgen makes (metadata ones are recognisable); any other tag on a note is the user's,
+# unless flashgen wrote it on the last sync.
+_OWN_TAG = re.compile(r"^(type|year|author)::|^flashgen::")
+
+
+def merged_tags(ours: Iterable[str], theirs: Iterable[str], ours_before: Iterable[str]) -> tuple[str, ...]:
+    """Flashgen's tags now, plus the tags the user added in Anki (`marked`, `leech`, ...)."""
+    before = set(ours_before)
+    kept = [t for t in theirs if t not in before and not _OWN_TAG.match(t)]
+    return tuple(sorted(set(ours) | set(kept), key=str.lower))
+
+
+# ---------------------------------------------------------------- planning
+
+
+def plan_sync(
+    identities: Sequence[Identity],
+    anki: Mapping[str, AnkiNote],
+    previous: Mapping[str, lock.Record],
+    state: Mapping[str, Mapping[str, object]],
+    *,
+    delete: bool = False,
+    force: bool = False,
+    max_delete: float = 0.2,
+) -> SyncPlan:
+    """Decide what to add, update, move and delete. Pure: Anki's state comes in as data."""
+    plan = SyncPlan()
+    for item in identities:
+        note = anki.get(item.guid)
+        if note is not None and _MODEL_KIND.get(note.model) != item.card.kind:
+            continue  # not a note flashgen made (or its note type was changed): never touched
+        if item.status in ("removed", "retired"):
+            if note is None:
+                continue
+            if delete:
+                plan.delete.append((item, note))
+            else:
+                plan.kept_removed += 1
+                _maybe_update(plan, item, note, previous, state, force)
+            continue
+        if note is None:
+            plan.add.append(item)
+            continue
+        _maybe_update(plan, item, note, previous, state, force)
+        target_deck = item.card.deck
+        before = previous.get(item.guid)
+        if before is not None and before.deck != target_deck:
+            cards = tuple(card for card, deck in note.cards if deck != target_deck)
+            if cards:
+                plan.move.append((item, cards))
+    managed = sum(1 for item in identities if item.guid in anki)
+    if plan.delete and not force and len(plan.delete) > max_delete * max(managed, 1):
+        plan.refused = (
+            f"refused to delete {len(plan.delete)} of {managed} notes flashgen manages "
+            f"(more than {max_delete:.0%}); check the plan with --dry-run, then add --force"
+        )
+        plan.delete = []
+    return plan
+
+
+def _maybe_update(
+    plan: SyncPlan,
+    item: Identity,
+    note: AnkiNote,
+    previous: Mapping[str, lock.Record],
+    state: Mapping[str, Mapping[str, object]],
+    force: bool,
+) -> None:
+    kind = item.card.kind
+    fields = anki_fields(item)
+    current = fields_hash(kind, note.fields)
+    wanted = fields_hash(kind, fields)
+    synced = state.get(item.guid, {})
+    tags_before = tuple(synced.get("tags", ())) if synced else ()  # type: ignore[call-overload]
+    tags = merged_tags(item.card.tags, note.tags, tags_before)
+    if current == wanted:
+        if set(tags) != set(note.tags):
+            plan.update.append((item, note, tags))
+        else:
+            plan.unchanged += 1
+        return
+    # What flashgen last wrote: on the last sync, else in the last package built.
+    baseline = synced.get("fields") if synced else None
+    if baseline is None and item.guid in previous:
+        baseline = previous[item.guid].fields
+    if baseline is not None and current != baseline and not force:
+        plan.conflicts.append((item, note))
+        return
+    plan.update.append((item, note, tags))
+
+
+# ---------------------------------------------------------------- applying
+
+
+def apply(plan: SyncPlan, target: Target, package_timestamp: float | None = None) -> None:
+    """Carry out a plan: add, then update, move and delete."""
+    if plan.add:
+        with tempfile.TemporaryDirectory(prefix="flashgen-sync-") as folder:
+            path = Path(folder) / "flashgen-new-notes.apkg"
+            package.write(plan.add, path, timestamp=package_timestamp)
+            target.import_package(path)
+    media = {m.name: m for item, _, _ in plan.update for m in item.card.media}
+    if media:
+        target.store_media(sorted(media.values(), key=lambda m: m.name))
+    for item, note, tags in plan.update:
+        target.update(note, anki_fields(item), tags)
+    by_deck: dict[str, list[int]] = {}
+    for item, cards in plan.move:
+        by_deck.setdefault(item.card.deck, []).extend(cards)
+    for deck, cards in sorted(by_deck.items()):
+        target.move(cards, deck)
+    if plan.delete:
+        target.delete([note.id for _, note in plan.delete])
+
+
+def sync(
+    options: Options,
+    target: Target,
+    *,
+    delete: bool = False,
+    force: bool = False,
+    max_delete: float = 0.2,
+    now: int | None = None,
+) -> SyncReport:
+    """Build the notes, compare with what Anki holds and bring Anki up to date (unless dry run)."""
+    files = find_notes(options)
+    _, cache_path = _state_paths(options)
+    cache = Cache.load(cache_path, options.cache_key())
+    crop = harvest(options, files, cache=cache)
+    if not crop.cards and not crop.failures:
+        raise NothingToBuild(f"no takeaways found in {crop.notes} notes")
+    with _output_lock(options):
+        previous = lock.load(options.lock_path)
+        clock = int(time.time()) if now is None else now
+        plan = identity.assign(crop.cards, previous, clock, keep=crop.failed_notes)
+        guids = {i.guid for i in plan.identities}
+        anki = target.managed(guids)
+        state_path = options.output / f"{options.name}.sync.json"
+        state = _load_state(state_path)
+        actions = plan_sync(
+            plan.identities,
+            anki,
+            {r.guid: r for r in previous.records},
+            state,
+            delete=delete,
+            force=force,
+            max_delete=max_delete,
+        )
+        if not options.dry_run:
+            apply(actions, target, package_timestamp=clock)
+            written = {i.guid: i for i in actions.add} | {i.guid: i for i, _, _ in actions.update}
+            for guid, item in written.items():
+                state[guid] = {"fields": fields_hash(item.card.kind, anki_fields(item)), "tags": list(item.card.tags)}
+            for item, _ in actions.delete:
+                state.pop(item.guid, None)
+            records = plan.records()
+            deleted = {i.guid for i, _ in actions.delete}
+            records = tuple(r for r in records if r.guid not in deleted)
+            package.write([i for i in plan.identities if i.guid not in deleted], options.package_path, timestamp=now)
+            lock.write_atomic(options.lock_path, lock.dumps(records))
+            lock.write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
+        cache.save()
+    return SyncReport(actions, crop.notes, crop.failures, options.dry_run)
+
+
+def _load_state(path: Path) -> dict[str, dict[str, object]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): dict(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}

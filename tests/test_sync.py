@@ -1,0 +1,259 @@
+"""Issue 8: sync adds, updates in place, moves and (when asked) deletes, in real Anki collections,
+through a collection file and through AnkiConnect."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+from anki.scheduler.v3 import CardAnswer
+from click.testing import CliRunner
+
+from flashgen.ankiconnect import AnkiConnect
+from flashgen.cli import main
+from flashgen.collection import AnkiCollection
+from flashgen.config import load_options
+from flashgen.sync import SyncError, SyncReport, sync
+
+from .ankiconnect_server import AnkiConnectServer
+from .conftest import write_notes
+
+NOTES = {
+    "sleep.md": """
+        ---
+        title: Why We Sleep
+        categories: [Health]
+        author: Matthew Walker
+        ---
+        Key takeaways:
+        - Adenosine builds up while we are awake and creates **sleep pressure**.
+        - Caffeine blocks **adenosine receptors** for hours after a coffee.
+        - REM sleep consolidates **emotional memories** overnight.
+        """,
+    "bees.md": """
+        ---
+        title: The Bee
+        categories: [Biology]
+        ---
+        - Honey bees see **ultraviolet** light.
+        - A colony has one **queen** who lays the eggs.
+        """,
+}
+
+
+def _plain(html: str) -> str:
+    return re.sub(r"\{\{c\d+::(.*?)\}\}", r"\1", re.sub(r"<[^>]+>", "", html))
+
+
+def _notes_with(col: Collection, text: str) -> list:  # type: ignore[type-arg]
+    return [col.get_note(n) for n in col.find_notes("") if text in _plain(" ".join(col.get_note(n).fields))]
+
+
+def _history(col: Collection, card_id: int) -> tuple[int, int]:
+    card = col.get_card(card_id)
+    return card.reps, col.db.scalar("select count() from revlog where cid = ?", card_id)
+
+
+def _study(col: Collection) -> None:
+    for deck in col.decks.all_names_and_ids():
+        col.decks.select(deck.id)
+        for _ in range(50):
+            queued = col.sched.get_queued_cards(fetch_limit=1)
+            if not queued.cards:
+                break
+            top = queued.cards[0]
+            card = col.get_card(top.card.id)
+            card.start_timer()
+            col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=CardAnswer.EASY))
+
+
+@contextmanager
+def _open(path: Path) -> Iterator[Collection]:
+    col = Collection(str(path))
+    try:
+        yield col
+    finally:
+        col.close()
+
+
+@pytest.fixture
+def collection_file(tmp_path: Path) -> Path:
+    path = tmp_path / "profile" / "collection.anki2"
+    path.parent.mkdir()
+    with _open(path) as col:  # a fresh collection with one note of the user's own
+        note = col.new_note(col.models.by_name("Basic"))
+        note["Front"], note["Back"] = "A note of my own", "left alone"
+        col.add_note(note, col.decks.id("Mine"))
+    return path
+
+
+def _sync_file(vault: Path, out: Path, path: Path, **kwargs: object) -> SyncReport:
+    options = load_options([vault], output=out, dry_run=bool(kwargs.pop("dry_run", False)))
+    with AnkiCollection(path) as target:
+        return sync(options, target, **kwargs)  # type: ignore[arg-type]
+
+
+def test_sync_collection_file_end_to_end(tmp_path: Path, collection_file: Path) -> None:
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+
+    report = _sync_file(vault, out, collection_file)
+    assert len(report.plan.add) >= 5 and not report.plan.update and report.exit_code == 0
+    with _open(collection_file) as col:
+        added = len(col.find_notes('"note:flashgen Q/A" OR "note:flashgen Cloze"'))
+        assert added == len(report.plan.add)
+        assert col.find_notes('"deck:Mine"')  # the user's note is there
+        _study(col)
+        [pressure] = [n for n in _notes_with(col, "creates sleep pressure") if n.note_type()["name"] == "flashgen Cloze"]
+        bees = _notes_with(col, "ultraviolet")
+        pressure.tags.append("marked")
+        col.update_note(pressure)
+        before = {n.id: [_history(col, c.id) for c in n.cards()] for n in (pressure, *bees)}
+        assert all(h[0][0] >= 1 for h in before.values())
+        bee_ids = {n.id for n in bees}
+
+    # Edit: reword one takeaway, delete another, move the bees to another category (deck).
+    sleep = (vault / "sleep.md").read_text()
+    sleep = sleep.replace("creates **sleep pressure**", "builds **sleep pressure**")
+    sleep = sleep.replace("- REM sleep consolidates **emotional memories** overnight.\n", "")
+    (vault / "sleep.md").write_text(sleep)
+    (vault / "bees.md").write_text((vault / "bees.md").read_text().replace("[Biology]", "[Insects]"))
+
+    dry = _sync_file(vault, out, collection_file, dry_run=True)
+    assert dry.plan.update and dry.plan.move and dry.plan.kept_removed
+    with _open(collection_file) as col:  # a dry run changes nothing
+        assert not _notes_with(col, "builds sleep pressure")
+
+    report = _sync_file(vault, out, collection_file)
+    assert report.plan.update and report.plan.move and not report.plan.delete and report.plan.kept_removed >= 1
+    with _open(collection_file) as col:
+        note = col.get_note(pressure.id)
+        assert "builds sleep pressure" in _plain(note["Text"])
+        assert "marked" in note.tags and "Health" in note.tags  # the user's tag survives the update
+        assert [_history(col, c.id) for c in note.cards()] == before[pressure.id]
+        for bee in bee_ids:  # moved to the new deck, history kept
+            bee_note = col.get_note(bee)
+            assert {col.decks.name(c.did) for c in bee_note.cards()} == {"vault::Insects"}
+            assert [_history(col, c.id) for c in bee_note.cards()] == before[bee]
+        removed = col.find_notes("tag:flashgen::removed")
+        assert removed and all("emotional memories" in _plain(" ".join(col.get_note(n).fields)) for n in removed)
+
+    # Deletion only when asked for.
+    report = _sync_file(vault, out, collection_file, delete=True)
+    assert len(report.plan.delete) == len(removed)
+    with _open(collection_file) as col:
+        assert not col.find_notes("tag:flashgen::removed")
+        assert not _notes_with(col, "emotional memories")
+        assert col.find_notes('"deck:Mine"')  # never touched
+        assert len(col.find_notes("")) == added + 1 - len(removed)
+
+
+def test_conflicts_are_left_alone_unless_forced(tmp_path: Path, collection_file: Path) -> None:
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    _sync_file(vault, out, collection_file)
+    with _open(collection_file) as col:
+        [note] = [n for n in _notes_with(col, "ultraviolet") if n.note_type()["name"] == "flashgen Cloze"]
+        note["Text"] = note["Text"] + " (my own remark)"
+        col.update_note(note)
+    (vault / "bees.md").write_text((vault / "bees.md").read_text().replace("Honey bees see", "Honey bees can see"))
+
+    report = _sync_file(vault, out, collection_file)
+    assert [i.guid for i, _ in report.plan.conflicts] == [note.guid] and report.exit_code == 1
+    with _open(collection_file) as col:
+        assert "(my own remark)" in col.get_note(note.id)["Text"]
+
+    report = _sync_file(vault, out, collection_file, force=True)
+    assert not report.plan.conflicts
+    with _open(collection_file) as col:
+        text = col.get_note(note.id)["Text"]
+        assert "(my own remark)" not in text and "can see" in text
+
+
+def test_deletion_threshold(tmp_path: Path, collection_file: Path) -> None:
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    _sync_file(vault, out, collection_file)
+    (vault / "bees.md").unlink()
+    (vault / "sleep.md").write_text((vault / "sleep.md").read_text().split("Key takeaways:")[0] + "- Only this.\n")
+    report = _sync_file(vault, out, collection_file, delete=True)
+    assert not report.plan.delete and "refused to delete" in report.plan.refused and report.exit_code == 1
+    with _open(collection_file) as col:
+        assert _notes_with(col, "ultraviolet")
+    report = _sync_file(vault, out, collection_file, delete=True, force=True)
+    assert report.plan.delete
+    with _open(collection_file) as col:
+        assert not _notes_with(col, "ultraviolet")
+        assert col.find_notes('"deck:Mine"')
+
+
+def test_unmanaged_notes_of_our_note_type_are_never_touched(tmp_path: Path, collection_file: Path) -> None:
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    _sync_file(vault, out, collection_file)
+    with _open(collection_file) as col:
+        mine = col.new_note(col.models.by_name("flashgen Q/A"))
+        mine["Question"], mine["Answer"], mine["ID"] = "My own flashgen-style card", "mine", "not-a-flashgen-guid"
+        col.add_note(mine, col.decks.id("Mine"))
+    _sync_file(vault, out, collection_file, delete=True, force=True)
+    with _open(collection_file) as col:
+        assert col.get_note(mine.id)["Answer"] == "mine"
+
+
+def test_a_collection_open_in_anki_is_refused(tmp_path: Path, collection_file: Path) -> None:
+    vault = write_notes(tmp_path / "vault", NOTES)
+    with _open(collection_file):
+        result = CliRunner().invoke(
+            main, ["sync", str(vault), "-o", str(tmp_path / "out"), "--collection", str(collection_file)]
+        )
+    assert result.exit_code == 2
+    assert "is in use" in result.stderr and "close Anki" in result.stderr
+
+
+def test_sync_through_ankiconnect(tmp_path: Path) -> None:
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    (tmp_path / "anki").mkdir()
+    col = Collection(str(tmp_path / "anki" / "collection.anki2"))
+    try:
+        with AnkiConnectServer(col, api_key="s3cret") as server:
+            target = AnkiConnect(server.url, "s3cret")
+            options = load_options([vault], output=out)
+            report = sync(options, target)
+            assert report.plan.add and report.exit_code == 0
+            with server.lock:
+                notes = col.find_notes('"note:flashgen Q/A" OR "note:flashgen Cloze"')
+                assert len(notes) == len(report.plan.add)
+                [note] = [n for n in _notes_with(col, "ultraviolet") if n.note_type()["name"] == "flashgen Cloze"]
+                note.tags.append("leech")
+                col.update_note(note)
+            (vault / "bees.md").write_text(
+                (vault / "bees.md").read_text().replace("Honey bees see", "Honey bees can see").replace("[Biology]", "[Insects]")
+            )
+            (vault / "sleep.md").write_text((vault / "sleep.md").read_text().replace("- REM sleep consolidates **emotional memories** overnight.\n", ""))
+            report = sync(options, target, delete=True)
+            assert report.plan.update and report.plan.move and report.plan.delete
+            with server.lock:
+                note = col.get_note(note.id)
+                assert "can see" in _plain(note["Text"]) and "leech" in note.tags
+                assert {col.decks.name(c.did) for c in note.cards()} == {"vault::Insects"}
+                assert not _notes_with(col, "emotional memories")
+            actions = {r.get("action") for r in server.requests}
+            assert {"importPackage", "updateNote", "changeDeck", "deleteNotes", "notesInfo"} <= actions
+            assert all("s3cret" not in line for line in report.plan.lines() + [report.summary(), repr(target)])
+
+            with pytest.raises(SyncError, match="api key"):
+                sync(options, AnkiConnect(server.url, "wrong"))
+    finally:
+        col.close()
+
+
+def test_unreachable_anki_is_a_clear_error(tmp_path: Path) -> None:
+    vault = write_notes(tmp_path / "vault", NOTES)
+    result = CliRunner().invoke(main, ["sync", str(vault), "-o", str(tmp_path / "out"), "--ankiconnect", "http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert "cannot reach Anki at http://127.0.0.1:9" in result.stderr and "AnkiConnect" in result.stderr
