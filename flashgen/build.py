@@ -9,12 +9,13 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import filelock
 
 from . import cards as cards_stage
-from . import drafts, identity, lock, package, quality
+from . import drafts, identity, llm, lock, package, quality
 from .cache import Cache, Signature, Stamp, signature
 from .config import Options
 from .errors import BusyError, OutputError, SourceProblem
@@ -36,6 +37,7 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
             return unchanged
     cache = Cache.load(cache_path, options.cache_key())
     crop = harvest(options, files, cache=cache, progress=progress)
+    crop, llm_stats = refine(options, crop, progress)
     if not crop.cards and not crop.failures:
         raise NothingToBuild(
             f"no takeaways found in {crop.notes} notes; mark them with a heading such as "
@@ -43,10 +45,26 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
         )
     with _output_lock(options):
         report = _under_lock(options, crop, now, prune)
+        if llm_stats is not None:
+            report = replace(report, llm=llm_stats)
         if not options.dry_run:
             cache.save()
             _stamp(options, stamp_path, note_signatures, report)
     return report
+
+
+def refine(options: Options, crop: Harvest, progress: Progress | None = None) -> tuple[Harvest, llm.Stats | None]:
+    """With `generator: llm`, the language model's cards where they pass the checks."""
+    if options.generator != "llm":
+        return crop, None
+    settings = llm.Settings.from_environment(
+        base_url=options.llm_base_url,
+        model=options.llm_model,
+        concurrency=options.llm_concurrency,
+        timeout=options.llm_timeout,
+        max_requests=options.llm_max_requests,
+    )
+    return llm.refine(crop, settings, options.output / f"{options.name}.llm.json", progress=progress)
 
 
 def _state_paths(options: Options) -> tuple[Path, Path]:

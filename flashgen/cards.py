@@ -82,6 +82,21 @@ _DELETION = re.compile(r"\{\{c\d+::(.*?)\}\}", re.DOTALL)
 
 
 def _cards(takeaway: Takeaway, placement: _Placement, media: MediaResolver) -> Iterator[Card]:
+    return _rendered(takeaway, drafts_stage.drafts(takeaway, placement.cue), placement, media)
+
+
+def from_drafts(like: Card, found: Iterable[drafts_stage.Draft]) -> tuple[Card, ...]:
+    """Cards for drafts made by another generator, placed like `like` (a card of the same takeaway)."""
+    placement = _Placement(like.deck, like.tags, like.context, like.takeaway.note.title)
+    note = like.takeaway.note
+    media = MediaResolver(note.path, note.file.root, like.takeaway.line)
+    with render.images(media):
+        return tuple(_rendered(like.takeaway, found, placement, media))
+
+
+def _rendered(
+    takeaway: Takeaway, found: Iterable[drafts_stage.Draft], placement: _Placement, media: MediaResolver
+) -> Iterator[Card]:
     rendered: dict[str, str] = {}
 
     def html(markdown: str) -> str:  # a takeaway's cards share much of their text (the extra)
@@ -89,7 +104,7 @@ def _cards(takeaway: Takeaway, placement: _Placement, media: MediaResolver) -> I
             rendered[markdown] = render.markdown(markdown) if markdown else ""
         return rendered[markdown]
 
-    for draft in drafts_stage.drafts(takeaway, placement.cue):
+    for draft in found:
         front = html(draft.front)
         deletions: tuple[str, ...] = ()
         if draft.kind == "cloze":
@@ -109,7 +124,7 @@ def _cards(takeaway: Takeaway, placement: _Placement, media: MediaResolver) -> I
             deck=placement.deck,
             tags=placement.tags,
             context=placement.context,
-            source=takeaway.location,
+            source=render.escape(takeaway.location),  # a file may be named like HTML
             media=tuple(media.files.values()),
         )
 
@@ -214,7 +229,7 @@ def retired(record: Record) -> Card:
         "deck": record.deck,
         "tags": (REMOVED_TAG,),
         "context": render.sanitise(f'<span class="fg-title">{render.escape(record.title)}</span>'),
-        "source": f"{record.path}:{record.line}",
+        "source": render.escape(f"{record.path}:{record.line}"),
     }
     if record.kind != "cloze":
         return Card(takeaway, "basic", record.role, _REMOVED_BANNER + render.markdown(record.text), **common)

@@ -68,6 +68,8 @@ def _output_options(func):  # type: ignore[no-untyped-def]
             click.option("--deck", help="Deck name template, e.g. '{root}::{category}'."),
             click.option("--root", help="Top deck name [the package name]."),
             click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), help="A flashgen.yaml."),
+            click.option("--generator", type=click.Choice(["rules", "llm"]), help="Who writes the cards [rules]."),
+            click.option("--max-requests", "llm_max_requests", type=int, help="With --generator llm: at most N requests."),
         )
     ):
         func = option(func)

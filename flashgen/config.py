@@ -29,6 +29,12 @@ class Options:
     deck: str = field(default=DEFAULT_DECK, metadata={"output": True})
     root: str = field(default="", metadata={"output": True})  # the top deck; defaults to `name`
     dry_run: bool = False
+    generator: str = field(default="rules", metadata={"output": True})  # "rules" or "llm"
+    llm_model: str = field(default="", metadata={"output": True})  # default: FLASHGEN_LLM_MODEL, else llama3.1
+    llm_base_url: str = ""  # default: FLASHGEN_LLM_BASE_URL, else Ollama's local address
+    llm_concurrency: int = 4
+    llm_timeout: float = 60.0
+    llm_max_requests: int | None = None
     ankiconnect: str = "http://127.0.0.1:8765"  # where sync finds a running Anki
     sync_delete: bool = False  # whether sync deletes the notes of removed takeaways
     sync_max_delete: float = 0.2  # the share of managed notes sync may delete without --force
@@ -61,7 +67,14 @@ _FILE_KEYS: Mapping[str, type | tuple[type, ...]] = {
     "ankiconnect": str,
     "sync_delete": bool,
     "sync_max_delete": (int, float),
+    "generator": str,
+    "llm_model": str,
+    "llm_base_url": str,
+    "llm_concurrency": int,
+    "llm_timeout": (int, float),
+    "llm_max_requests": int,
 }
+GENERATORS = ("rules", "llm")
 
 
 def load_options(
@@ -89,6 +102,9 @@ def load_options(
     values["output"] = Path(values.get("output") or "decks")
     values["name"] = package_name(values.get("name") or _default_name(paths))
     _check_deck_template(values.get("deck", DEFAULT_DECK), config_file)
+    if values.get("generator", "rules") not in GENERATORS:
+        where = f"{config_file}: " if config_file else ""
+        raise ConfigError(f"{where}generator must be one of {', '.join(GENERATORS)}, not {values['generator']!r}")
     return Options(**values)
 
 

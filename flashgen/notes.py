@@ -238,8 +238,11 @@ class _FrontMatter:
     first_line: int = 1
 
     def line_of(self, key: str) -> int:
-        """The file line that sets `key` (the first one that looks like it), else the first front matter line."""
-        pattern = re.compile(rf"""^[ \t]*["']?{re.escape(key)}["']?[ \t]*[:=]""", re.MULTILINE)
+        """The file line that sets `key` (the first one that looks like it), else the first front matter line.
+
+        `key: ...` and `key = ...`, and in TOML also a table `[key]` and a dotted key `key.sub = ...`.
+        """
+        pattern = re.compile(rf"""^[ \t]*(?:\[+[ \t]*)?["']?{re.escape(key)}["']?[ \t]*[:=.\]]""", re.MULTILINE)
         match = pattern.search(self.raw)
         return self.first_line + self.raw.count("\n", 0, match.start()) if match else self.first_line
 

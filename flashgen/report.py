@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 from .errors import SourceProblem
@@ -40,6 +41,7 @@ class Report:
     written: bool = False
     dry_run: bool = False
     parsed: int = 0  # notes parsed in this run; the others came from the cache
+    llm: Any = None  # llm.Stats, with generator: llm
 
     @property
     def exit_code(self) -> int:
@@ -55,6 +57,12 @@ class Report:
             f"{self.anki_notes} Anki notes ({self.anki_cards} cards), {len(self.failures)} failed",
             f"plan: {self.plan_line()}",
         ]
+        if self.llm is not None:
+            s = self.llm
+            lines.append(
+                f"language model: {s.generated} takeaways generated, {s.cached} from its cache, "
+                f"{s.fallbacks} kept rule-made cards; {s.requests} requests"
+            )
         if self.without_takeaways:
             lines.append(f"{len(self.without_takeaways)} notes had no takeaways")
         if self.dry_run:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import identity, lock, package
-from .build import _output_lock, _state_paths
+from .build import _output_lock, _state_paths, refine
 from .cache import Cache
 from .cards import REMOVED_TAG
 from .config import Options
@@ -260,6 +260,7 @@ def sync(
     _, cache_path = _state_paths(options)
     cache = Cache.load(cache_path, options.cache_key())
     crop = harvest(options, files, cache=cache)
+    crop, _ = refine(options, crop)
     if not crop.cards and not crop.failures:
         raise NothingToBuild(f"no takeaways found in {crop.notes} notes")
     with _output_lock(options):

@@ -1,0 +1,374 @@
+"""LLM: better questions from a language model, when the user has one.
+
+For each takeaway, an OpenAI-compatible chat-completions endpoint (Ollama, llama.cpp, vLLM, a
+hosted API) is asked for cards in a JSON schema, at temperature 0. Every answer is validated:
+the schema, the quality checks of the rule generator (faithful, answer not leaked, atomic,
+short) and, when rendered, the sanitiser. A takeaway whose answer fails, or whose request
+fails, keeps its rule-made cards, with a warning.
+
+Responses are cached beside the lock file (`NAME.llm.json`, keyed by model, prompt version and
+the takeaway), so users can commit them: rebuilding unchanged notes sends no request and gives
+identical cards. The API key is sent in a header and appears nowhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import cards as cards_stage
+from . import quality
+from .drafts import Draft, plain
+from .errors import FlashgenError, SourceProblem
+from .harvest import Harvest
+from .lock import write_atomic
+
+PROMPT_VERSION = "1"
+CACHE_FORMAT = 1
+REQUIRED_CHECKS = ("faithful", "no_leak", "atomic", "short")
+DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama's OpenAI-compatible endpoint
+DEFAULT_MODEL = "llama3.1"
+
+SYSTEM_PROMPT = """\
+You write Anki flashcards from one takeaway of a person's notes. Follow these rules:
+- Use only facts stated in the takeaway; copy its key words.
+- One fact per card. Answers are short: a few words, a name, a term or a number.
+- A question must not contain its answer, must not be answerable with yes or no, and must make
+  sense on its own weeks later (name the subject; never start with "It" or "This").
+- Never ask for a list; make one card per item instead.
+- 1 to 3 cards. At least one card is a question/answer card. A cloze card marks the hidden
+  words as {{c1::words}} inside a sentence copied from the takeaway.
+Reply with JSON only, matching the given schema."""
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "cards": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 3,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string", "enum": ["qa", "cloze"]},
+                    "question": {"type": "string"},
+                    "answer": {"type": "string"},
+                    "text": {"type": "string"},
+                },
+                "required": ["type"],
+                "additionalProperties": False,
+            },
+        }
+    },
+    "required": ["cards"],
+    "additionalProperties": False,
+}
+
+
+class LLMError(FlashgenError):
+    """The language model cannot be reached at all."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str = DEFAULT_BASE_URL
+    model: str = DEFAULT_MODEL
+    api_key: str = field(default="", repr=False)
+    concurrency: int = 4
+    timeout: float = 60.0
+    retries: int = 3
+    max_requests: int | None = None
+
+    @classmethod
+    def from_environment(cls, **values: Any) -> Settings:
+        """Settings from explicit values, else FLASHGEN_LLM_* variables (OPENAI_API_KEY for the key)."""
+        env = os.environ
+        base = values.get("base_url") or env.get("FLASHGEN_LLM_BASE_URL") or DEFAULT_BASE_URL
+        model = values.get("model") or env.get("FLASHGEN_LLM_MODEL") or DEFAULT_MODEL
+        key = env.get("FLASHGEN_LLM_API_KEY") or env.get("OPENAI_API_KEY") or ""
+        rest = {k: v for k, v in values.items() if k not in ("base_url", "model") and v is not None}
+        return cls(base_url=base, model=model, api_key=key, **rest)
+
+
+@dataclass
+class Stats:
+    requests: int = 0  # HTTP requests sent, retries included
+    cached: int = 0  # takeaways answered from the cache
+    generated: int = 0  # takeaways whose cards came from the model this run
+    fallbacks: int = 0  # takeaways that kept their rule-made cards
+
+
+Progress = Callable[[int, int], None]
+
+
+def cache_key(settings: Settings, takeaway_text: str, title: str) -> str:
+    data = "\x1f".join((settings.model, PROMPT_VERSION, title, takeaway_text))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:24]
+
+
+def refine(
+    crop: Harvest, settings: Settings, cache_path: Path, *, progress: Progress | None = None
+) -> tuple[Harvest, Stats]:
+    """Replace each takeaway's rule-made cards with the model's, where the model's pass the checks."""
+    groups: dict[int, list[cards_stage.Card]] = {}
+    for card in crop.cards:
+        groups.setdefault(id(card.takeaway), []).append(card)
+    cache = _load_cache(cache_path)
+    stats = Stats()
+    keys = {g: cache_key(settings, made[0].takeaway.full_text, made[0].takeaway.note.title) for g, made in groups.items()}
+    misses = [g for g in groups if keys[g] not in cache]
+    stats.cached = len(groups) - len(misses)
+    budget = len(misses) if settings.max_requests is None else max(0, settings.max_requests)
+    asked, skipped = misses[:budget], misses[budget:]
+    client = _Client(settings, stats)
+    answers = client.ask_all([_messages(groups[g]) for g in asked], progress)
+    for group, answer in zip(asked, answers, strict=True):
+        cache[keys[group]] = answer
+    warnings: list[SourceProblem] = list(crop.warnings)
+    made: list[cards_stage.Card] = []
+    for group, rule_cards in groups.items():
+        takeaway = rule_cards[0].takeaway
+        answer = cache.get(keys[group])
+        if answer is None:  # over the request budget
+            stats.fallbacks += 1
+            made.extend(rule_cards)
+            continue
+        cards, problem = _validated(answer, rule_cards)
+        if problem:
+            stats.fallbacks += 1
+            warnings.append(SourceProblem(takeaway.note.path, takeaway.line, f"{problem}; kept the rule-made cards"))
+            made.extend(rule_cards)
+        else:
+            stats.generated += group in asked
+            made.extend(cards)
+    if skipped:
+        first = groups[skipped[0]][0].takeaway
+        warnings.append(
+            SourceProblem(
+                first.note.path,
+                first.line,
+                f"request budget of {settings.max_requests} spent; {len(skipped)} takeaways kept their rule-made cards",
+            )
+        )
+    _save_cache(cache_path, cache)
+    return replace(crop, cards=tuple(made), warnings=tuple(warnings)), stats
+
+
+def _messages(cards: Sequence[cards_stage.Card]) -> list[dict[str, str]]:
+    takeaway = cards[0].takeaway
+    note = takeaway.note
+    context = {
+        "title": note.title,
+        "author": note.author,
+        "type": note.kind,
+        "section": takeaway.section,
+        "takeaway": takeaway.full_text,
+    }
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": json.dumps(context, ensure_ascii=False)},
+    ]
+
+
+def _validated(answer: dict[str, Any], rule_cards: Sequence[cards_stage.Card]) -> tuple[tuple[cards_stage.Card, ...], str]:
+    """The model's cards for one takeaway, or why they cannot be used."""
+    if "error" in answer:
+        return (), f"the language model failed ({answer['error']})"
+    takeaway = rule_cards[0].takeaway
+    drafts, problem = _drafts(answer.get("content", ""))
+    if problem:
+        return (), f"the language model's answer {problem}"
+    source = plain(takeaway.full_text)
+    cue = takeaway.note.title
+    kept: list[Draft] = []
+    rejected: list[str] = []
+    for draft in drafts:
+        failed = _failed_checks(draft, source, cue)
+        if failed:
+            rejected.append(",".join(failed))
+        else:
+            kept.append(draft)
+    if not any(d.kind == "basic" for d in kept):
+        reason = f"failed the checks ({'; '.join(rejected)})" if rejected else "had no question/answer card"
+        return (), f"the language model's cards {reason}"
+    cards = cards_stage.from_drafts(rule_cards[0], _numbered(kept))
+    if not any(c.kind == "basic" for c in cards):
+        return (), "the language model's cards were empty once sanitised"
+    return cards, ""
+
+
+_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)
+
+
+def _drafts(content: str) -> tuple[list[Draft], str]:
+    text = content.strip()
+    fenced = re.match(r"^```(?:json)?\s*(.*?)\s*```$", text, re.DOTALL)
+    if fenced:
+        text = fenced.group(1)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [], "was not JSON"
+    if not isinstance(data, dict) or not isinstance(data.get("cards"), list) or not data["cards"]:
+        return [], "did not match the schema (no cards list)"
+    drafts: list[Draft] = []
+    for item in data["cards"][:3]:
+        if not isinstance(item, dict) or item.get("type") not in ("qa", "cloze"):
+            return [], "did not match the schema (a card without a type)"
+        if item["type"] == "qa":
+            question, answer = item.get("question"), item.get("answer")
+            if not isinstance(question, str) or not isinstance(answer, str) or not question.strip() or not answer.strip():
+                return [], "did not match the schema (a question without an answer)"
+            drafts.append(Draft("basic", "llm:qa", question.strip(), answer.strip()))
+        else:
+            text_ = item.get("text")
+            if not isinstance(text_, str) or not _CLOZE.search(text_):
+                return [], "did not match the schema (a cloze without a deletion)"
+            drafts.append(Draft("cloze", "llm:cloze", text_.strip()))
+    return drafts, ""
+
+
+def _failed_checks(draft: Draft, source: str, cue: str) -> list[str]:
+    if draft.kind == "basic":
+        probes = [quality.Probe("qa", plain(draft.front), plain(draft.back), source, cue, draft.role)]
+    else:
+        probes = []
+        for match in _CLOZE.finditer(draft.front):
+            number = match.group(1)
+            prompt = _CLOZE.sub(lambda m, n=number: "[...]" if m.group(1) == n else m.group(2), draft.front)
+            probes.append(quality.Probe("cloze", plain(prompt), plain(match.group(2)), source, cue, draft.role))
+    failed = {name for p in probes for name in quality.judge(p).failed if name in REQUIRED_CHECKS}
+    return sorted(failed)
+
+
+def _numbered(found: Sequence[Draft]) -> list[Draft]:
+    counts: dict[str, int] = {}
+    out = []
+    for draft in found:
+        counts[draft.role] = counts.get(draft.role, 0) + 1
+        n = counts[draft.role]
+        extra = draft.extra
+        out.append(replace(draft, role=draft.role if n == 1 else f"{draft.role}:{n}", extra=extra))
+    return out
+
+
+class _Client:
+    """Sends chat-completion requests: in parallel, with timeouts, retries and backoff."""
+
+    def __init__(self, settings: Settings, stats: Stats) -> None:
+        self.settings = settings
+        self.stats = stats
+        self.lock = threading.Lock()
+        self.unreachable: str = ""
+
+    def ask_all(self, conversations: Sequence[list[dict[str, str]]], progress: Progress | None) -> list[dict[str, Any]]:
+        if not conversations:
+            return []
+        done = 0
+        answers: list[dict[str, Any]] = []
+
+        def one(messages: list[dict[str, str]]) -> dict[str, Any]:
+            nonlocal done
+            result = self.ask(messages)
+            with self.lock:
+                done += 1
+                if progress:
+                    progress(done, len(conversations))
+            return result
+
+        with ThreadPoolExecutor(max(1, self.settings.concurrency)) as pool:
+            answers = list(pool.map(one, conversations))
+        if self.unreachable and all("error" in a for a in answers):
+            raise LLMError(
+                f"cannot reach the language model at {self.settings.base_url} ({self.unreachable}); "
+                "is the server (for example Ollama) running? Set FLASHGEN_LLM_BASE_URL or llm_base_url to change it"
+            )
+        return answers
+
+    def ask(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        """One takeaway's answer: {"content": ...} or {"error": ...} (errors are cached too, so a
+        takeaway the model cannot handle is not asked again on every build)."""
+        body = {
+            "model": self.settings.model,
+            "messages": messages,
+            "temperature": 0,
+            "response_format": {"type": "json_schema", "json_schema": {"name": "flashcards", "schema": SCHEMA}},
+        }
+        payload = json.dumps(body).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        if self.settings.api_key:
+            headers["Authorization"] = f"Bearer {self.settings.api_key}"
+        url = self.settings.base_url.rstrip("/") + "/chat/completions"
+        last = "no answer"
+        for attempt in range(self.settings.retries):
+            if self.unreachable:
+                return {"error": "unreachable", "transient": True}
+            with self.lock:
+                self.stats.requests += 1
+            try:
+                request = urllib.request.Request(url, data=payload, headers=headers)
+                with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:
+                    reply = json.loads(response.read().decode("utf-8"))
+                content = reply["choices"][0]["message"]["content"]
+                if not isinstance(content, str):
+                    raise ValueError("no message content")
+                return {"content": content}
+            except urllib.error.HTTPError as exc:
+                last = f"HTTP {exc.code}"
+                if exc.code not in (408, 409, 429) and exc.code < 500:
+                    return {"error": last}  # the model refuses this request: asking again will not help
+                _sleep(attempt, exc.headers.get("Retry-After"))
+            except urllib.error.URLError as exc:
+                reason = getattr(exc, "reason", exc)
+                if isinstance(reason, ConnectionRefusedError) or "refused" in str(reason).lower():
+                    self.unreachable = str(reason)
+                    return {"error": "unreachable", "transient": True}
+                last = f"{reason}"
+                _sleep(attempt, None)
+            except (TimeoutError, OSError) as exc:
+                last = f"timed out after {self.settings.timeout:g} s" if isinstance(exc, TimeoutError) else str(exc)
+                _sleep(attempt, None)
+            except (ValueError, KeyError, IndexError, TypeError):
+                return {"error": "the reply was not a chat completion"}
+        return {"error": f"{last} after {self.settings.retries} attempts", "transient": True}
+
+
+def _sleep(attempt: int, retry_after: str | None) -> None:
+    try:
+        wait = float(retry_after) if retry_after is not None else 0.5 * 2**attempt
+    except ValueError:
+        wait = 0.5 * 2**attempt
+    time.sleep(min(wait, 10.0) + random.uniform(0, 0.05))
+
+
+def _load_cache(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") == CACHE_FORMAT and isinstance(data.get("responses"), dict):
+            return dict(data["responses"])
+    except (OSError, ValueError, AttributeError):
+        pass
+    return {}
+
+
+def _save_cache(path: Path, cache: dict[str, dict[str, Any]]) -> None:
+    # Transient failures (the server was down) are not kept: the next build asks again.
+    kept = {k: v for k, v in cache.items() if not v.get("transient")}
+    text = json.dumps({"format": CACHE_FORMAT, "responses": kept}, indent=1, sort_keys=True, ensure_ascii=False)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text + "\n")
+    except OSError:
+        pass
