@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -140,7 +142,11 @@ def watch(paths: tuple[Path, ...], config_file: Path | None, quiet: bool, **opti
         click.echo(f"[{stamp}] plan: {outcome.plan_line()}" + (f" -> {outcome.package}" if outcome.written else ""))
 
     _run(load)  # a bad configuration stops here, before watching
-    run_watch(load, show, ready=lambda: click.echo(f"watching {', '.join(map(str, paths or ('.',)))} (Ctrl-C stops)"))
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # also when started in the background
+        signal.signal(signum, lambda *_: stop.set())
+    ready = lambda: click.echo(f"watching {', '.join(map(str, paths or ('.',)))} (Ctrl-C stops)")  # noqa: E731
+    run_watch(load, show, stop=stop, ready=ready)
     click.echo("stopped")
 
 
