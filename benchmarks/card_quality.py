@@ -1,6 +1,8 @@
 """Score the cards flashgen makes from a folder of notes with the checks in `flashgen.quality`.
 
     python benchmarks/card_quality.py examples/notes [../shared/corpus] [--json out.json] [--worst 20]
+    python benchmarks/card_quality.py examples/notes --generator llm   # cards from a language model
+        (FLASHGEN_LLM_BASE_URL, FLASHGEN_LLM_MODEL, FLASHGEN_LLM_API_KEY as for flashgen build)
 
 Prints, per check, the share of cards (one per question or cloze deletion) that pass; the share of
 takeaways with at least one card passing every check; and the near-duplicate rate.
@@ -11,17 +13,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from flashgen import quality
 from flashgen.harvest import harvest
+from flashgen.build import refine
 from flashgen.cards import probes_of
 from flashgen.config import load_options
 
 
-def score_folder(folder: Path) -> tuple[quality.DeckScore, list[quality.Probe], int, int]:
-    options = load_options([folder], name="quality")
-    crop = harvest(options)
+def score_folder(folder: Path, generator: str = "rules") -> tuple[quality.DeckScore, list[quality.Probe], int, int]:
+    """Score the cards `generator` makes from `folder` (an LLM's answers are cached in a temp folder)."""
+    with tempfile.TemporaryDirectory() as out:
+        options = load_options([folder], name="quality", output=Path(out), generator=generator)
+        crop, _ = refine(options, harvest(options))
     probes = [p for card in crop.cards for p in probes_of(card)]
     empty_clozes = sum(1 for c in crop.cards if c.kind == "cloze" and "{{c" not in c.front)
     leaked = sum(1 for p in probes if not p.answer.strip() or p.answer.strip().lower() in p.prompt.lower())
@@ -33,13 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--json", type=Path, help="also write the scores as JSON")
     parser.add_argument("--worst", type=int, default=0, help="print N failing cards per folder")
+    parser.add_argument("--generator", choices=["rules", "llm"], default="rules", help="who writes the cards")
     args = parser.parse_args(argv)
     results = {}
     for folder in args.folders:
         if not folder.exists():
             print(f"{folder}: not here, skipped")
             continue
-        deck, probes, empty_clozes, leaked = score_folder(folder)
+        deck, probes, empty_clozes, leaked = score_folder(folder, args.generator)
         results[str(folder)] = {
             "cards": deck.probes,
             "takeaways": deck.takeaways,
@@ -50,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             "answers_empty_or_in_prompt": leaked,
             "passing": {k: round(v, 4) for k, v in deck.passing.items()},
         }
-        print(f"\n{folder}: {deck.takeaways} takeaways, {deck.probes} cards")
+        print(f"\n{folder} ({args.generator}): {deck.takeaways} takeaways, {deck.probes} cards")
         for name, share in deck.passing.items():
             print(f"  {name:<16} {share:6.1%}")
         print(f"  takeaways with a card passing every check: {deck.takeaways_with_a_good_card:.1%}")

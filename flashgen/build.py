@@ -49,7 +49,10 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
             report = replace(report, llm=llm_stats)
         if not options.dry_run:
             cache.save()
-            _stamp(options, stamp_path, note_signatures, report)
+            if llm_stats is not None and llm_stats.retry_later:
+                Stamp.remove(stamp_path)  # the model must be asked again next time
+            else:
+                _stamp(options, stamp_path, note_signatures, report)
     return report
 
 

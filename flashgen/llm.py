@@ -108,6 +108,7 @@ class Stats:
     cached: int = 0  # takeaways answered from the cache
     generated: int = 0  # takeaways whose cards came from the model this run
     fallbacks: int = 0  # takeaways that kept their rule-made cards
+    retry_later: int = 0  # of those, the ones whose request failed for now (asked again next build)
 
 
 Progress = Callable[[int, int], None]
@@ -143,11 +144,13 @@ def refine(
         answer = cache.get(keys[group])
         if answer is None:  # over the request budget
             stats.fallbacks += 1
+            stats.retry_later += 1
             made.extend(rule_cards)
             continue
         cards, problem = _validated(answer, rule_cards)
         if problem:
             stats.fallbacks += 1
+            stats.retry_later += bool(answer.get("transient"))
             warnings.append(SourceProblem(takeaway.note.path, takeaway.line, f"{problem}; kept the rule-made cards"))
             made.extend(rule_cards)
         else:
