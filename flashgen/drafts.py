@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from . import language, quality
@@ -241,10 +241,11 @@ class _Candidate:
     priority: float
     sentence: int
     answers: tuple[str, ...]
-    failures: int = field(init=False)  # checks failed, over all its probes
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "failures", sum(len(quality.judge(p).failed) for p in self.probes))
+    @cached_property
+    def failures(self) -> int:
+        """Checks failed, over all its probes (judged only when a choice needs it)."""
+        return sum(len(quality.judge(p).failed) for p in self.probes)
 
 
 def _probe(kind: str, prompt: str, answer: str, source: str, cue: str, role: str, lead: str = "") -> quality.Probe:
@@ -368,14 +369,17 @@ def _best_questions(sentences: Sequence[_Sentence], source: str, cue: str, extra
     def redundant(c: _Candidate) -> bool:  # the author's emphasis is tested by its cloze already
         return c.draft.role == "qa:blank" and bool(set(c.answers) & emphasised)
 
-    ranked = sorted(candidates, key=lambda c: (c.failures + redundant(c), -c.priority, c.sentence))
+    # The best candidates that pass every check, by priority; judging stops once enough are found.
     chosen: list[_Candidate] = []
-    for candidate in ranked:
-        if len(chosen) == MAX_QA:
-            break
-        if chosen and (candidate.failures or redundant(candidate) or any(c.sentence == candidate.sentence for c in chosen)):
+    for candidate in sorted(candidates, key=lambda c: (-c.priority, c.sentence)):
+        if redundant(candidate) or any(c.sentence == candidate.sentence for c in chosen):
             continue
-        chosen.append(candidate)
+        if candidate.failures == 0:
+            chosen.append(candidate)
+            if len(chosen) == MAX_QA:
+                break
+    if not chosen and candidates:  # none passes everything: the least bad one
+        chosen.append(min(candidates, key=lambda c: (c.failures + redundant(c), -c.priority, c.sentence)))
     return chosen
 
 
@@ -467,8 +471,13 @@ def _clozes(sentences: Sequence[_Sentence], source: str, cue: str, extra: str, t
             draft = _cloze_draft(sentence, spans, keep_extra)
             candidates.append(_Candidate(draft, (probe,), target.weight, sentence.index, (plain(target.answer),)))
             break
-    ranked = sorted(candidates, key=lambda c: (c.failures, -c.priority, c.sentence))
-    return [c.draft for c in ranked[:MAX_CLOZE_NOTES] if c.failures == 0]
+    chosen: list[Draft] = []
+    for candidate in sorted(candidates, key=lambda c: (-c.priority, c.sentence)):
+        if candidate.failures == 0:
+            chosen.append(candidate.draft)
+            if len(chosen) == MAX_CLOZE_NOTES:
+                break
+    return chosen
 
 
 def _cloze_prompt(sentence: _Sentence, spans: Sequence[Span], hidden: int) -> str:

@@ -337,22 +337,23 @@ def _note_aliases(new: Sequence[_New], old: Sequence[_Old]) -> dict[str, str]:
 
 def _pair_cards(cards: Sequence[Card], records: Sequence[Record]) -> list[tuple[Card, Record | None]]:
     """Pair a takeaway's cards with its old records: same role first, then same kind in order."""
-    pool = [r for r in records]
+    free = list(range(len(records)))
+    by_role = {r.role: i for i, r in enumerate(records)}
     pairs: list[tuple[Card, Record | None]] = []
     unpaired: list[int] = []
     for index, card in enumerate(cards):
-        match = next((r for r in pool if r.role == card.role), None)
-        if match is not None:
-            pool.remove(match)
+        match = by_role.get(card.role)
+        if match is not None and match in free:
+            free.remove(match)
+            pairs.append((card, records[match]))
         else:
+            pairs.append((card, None))
             unpaired.append(index)
-        pairs.append((card, match))
     for index in unpaired:
-        card = cards[index]
-        match = next((r for r in pool if r.kind == card.kind), None)
+        match = next((i for i in free if records[i].kind == cards[index].kind), None)
         if match is not None:
-            pool.remove(match)
-            pairs[index] = (card, match)
+            free.remove(match)
+            pairs[index] = (cards[index], records[match])
     return pairs
 
 

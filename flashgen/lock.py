@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
@@ -80,14 +80,18 @@ def _record(raw: dict[str, object]) -> Record:
 
 
 def dumps(records: Iterable[Record]) -> str:
+    """The lock file's text: one card per line, sorted by note and line, so diffs stay small."""
     ordered = sorted(records, key=lambda r: (r.status != "active", r.path, r.line, r.role, r.guid))
-    cards = []
+    lines = []
     for record in ordered:
-        data = asdict(record)
+        data = {name: getattr(record, name) for name in _FIELDS}
         if not record.clozes:
             del data["clozes"], data["cloze_max"]
-        cards.append(data)
-    return json.dumps({"format": LOCK_FORMAT, "cards": cards}, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+        lines.append(json.dumps(data, ensure_ascii=False, sort_keys=True))
+    return f'{{"format": {LOCK_FORMAT}, "cards": [\n' + ",\n".join(lines) + "\n]}\n"
+
+
+_FIELDS = tuple(f.name for f in fields(Record))
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

@@ -14,6 +14,7 @@ import stat
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ class NoteFile:
     path: Path
     root: Path
 
-    @property
+    @cached_property
     def rel(self) -> str:
         """The path relative to its root, with `/` separators: the note's name in reports and locks."""
         try:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
-import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -133,15 +134,45 @@ def _models() -> tuple[genanki.Model, genanki.Model]:
     return qa, cloze
 
 
-class _Note(genanki.Note):  # type: ignore[misc]
-    """A genanki note that carries its own modification time instead of the package's."""
+class _Package(genanki.Package):  # type: ignore[misc]
+    """genanki's package (schema, collection, decks, note types, media) with the notes written in
+    bulk: each note keeps its own modification time, and its cards are known, not re-derived."""
 
-    def __init__(self, mod: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.mod = mod
+    def __init__(self, decks: Sequence[genanki.Deck], media: Sequence[str], rows: Sequence[_Row]) -> None:
+        super().__init__(list(decks), media_files=list(media))
+        self.rows = rows
 
-    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
-        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+    def write_to_db(self, cursor: Any, timestamp: float, id_gen: Any) -> None:
+        super().write_to_db(cursor, timestamp, id_gen)  # everything but the notes
+        notes, cards = [], []
+        for row in self.rows:
+            note_id = next(id_gen)
+            tags = " " + " ".join(row.tags) + " "
+            notes.append((note_id, row.guid, row.model_id, row.mod, -1, tags, "\x1f".join(row.fields), row.fields[0], 0, 0, ""))
+            for ord_ in row.ords:
+                cards.append((next(id_gen), note_id, row.deck_id, ord_, row.mod, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+        cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes)
+        cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
+
+
+@dataclass(frozen=True)
+class _Row:
+    guid: str
+    model_id: int
+    deck_id: int
+    mod: int
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    ords: tuple[int, ...]
+
+
+_CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
+
+
+def _card_ords(identity: Identity) -> tuple[int, ...]:
+    if identity.card.kind == "cloze":
+        return tuple(sorted({int(n) - 1 for n in _CLOZE_NUMBER.findall(identity.front)})) or (0,)
+    return (0, 1) if identity.card.reverse else (0,)
 
 
 def fields_of(identity: Identity) -> tuple[str, ...]:
@@ -161,19 +192,17 @@ def write(identities: Sequence[Identity], path: Path, timestamp: float | None = 
     """Write the package atomically: a crash leaves the previous package intact."""
     qa_model, cloze_model = _models()
     decks: dict[str, genanki.Deck] = {}
+    rows = []
     for identity in identities:
         card = identity.card
         deck = decks.get(card.deck)
         if deck is None:
             deck = decks[card.deck] = genanki.Deck(deck_id(card.deck), card.deck)
-        deck.add_note(
-            _Note(
-                identity.mod,
-                model=cloze_model if card.kind == "cloze" else qa_model,
-                fields=list(fields_of(identity)),
-                tags=list(card.tags),
-                guid=identity.guid,
-            )
+            deck.add_model(qa_model)
+            deck.add_model(cloze_model)
+        model = cloze_model if card.kind == "cloze" else qa_model
+        rows.append(
+            _Row(identity.guid, model.model_id, deck.deck_id, identity.mod, fields_of(identity), card.tags, _card_ords(identity))
         )
     media = {m.name: m.path for identity in identities for m in identity.card.media}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +213,6 @@ def write(identities: Sequence[Identity], path: Path, timestamp: float | None = 
             link = Path(folder) / name
             os.symlink(source, link)
             named.append(str(link))
-        package = genanki.Package(list(decks.values()), media_files=named)
-        with atomic_path(path) as tmp, warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # genanki warns about tags it does not know; fields are sanitised
+        package = _Package(list(decks.values()), named, rows)
+        with atomic_path(path) as tmp:
             package.write_to_file(str(tmp), timestamp=timestamp)

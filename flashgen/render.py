@@ -281,7 +281,7 @@ _MARKUP = re.compile(r"[\\`*_\[\]<>!$=~#|&\n]|^\s*(?:\d+[.)]|[-+>]|\s{4})|^\s|\s
 
 def markdown(text: str) -> str:
     """Render markdown to sanitised HTML; a single paragraph loses its `<p>` wrapper."""
-    if not _MARKUP.search(text):
+    if not _MARKUP.search(text.replace("_____", "")):  # the blank of a question is plain text too
         return html.escape(text, quote=False)
     return sanitise(_unwrap(_MD.render(text)))
 
