@@ -17,10 +17,10 @@ import tempfile
 from pathlib import Path
 
 from flashgen import quality
-from flashgen.harvest import harvest
 from flashgen.build import refine
 from flashgen.cards import probes_of
 from flashgen.config import load_options
+from flashgen.harvest import harvest
 
 
 def score_folder(folder: Path, generator: str = "rules") -> tuple[quality.DeckScore, list[quality.Probe], int, int]:

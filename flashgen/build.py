@@ -128,8 +128,7 @@ def _output_lock(options: Options) -> Iterator[None]:
         guard.acquire(timeout=LOCK_TIMEOUT)
     except filelock.Timeout:
         raise BusyError(
-            f"another flashgen build has held {options.output} for {LOCK_TIMEOUT:.0f} s; "
-            "try again when it has finished"
+            f"another flashgen build has held {options.output} for {LOCK_TIMEOUT:.0f} s; try again when it has finished"
         ) from None
     except OSError as exc:
         raise OutputError(f"cannot write to {options.output}: {exc.strerror or exc}") from None
@@ -160,7 +159,7 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
         failures=crop.failures,
         warnings=crop.warnings,
         without_takeaways=crop.without_takeaways,
-        plan={k: plan.count(k) for k in PLAN_ORDER},
+        plan={k: plan.count(k) for k in PLAN_ORDER},  # type: ignore[arg-type]
         changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),
         package=options.package_path,
         lock=options.lock_path,
@@ -209,4 +208,4 @@ def plan_only(options: Options, *, now: int | None = None) -> tuple[Harvest, Pla
     return crop, identity.assign(crop.cards, previous, clock, keep=crop.failed_notes)
 
 
-__all__: Sequence[str] = ("build", "check", "harvest", "plan_only", "Harvest", "NothingToBuild")
+__all__: Sequence[str] = ("Harvest", "NothingToBuild", "build", "check", "harvest", "plan_only")

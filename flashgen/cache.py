@@ -11,6 +11,7 @@ package's, after a build that wrote them: when nothing at all changed, a build r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -60,7 +61,7 @@ class Cache:
                 data = pickle.load(stream)
             if data.get("format") == FORMAT and data.get("key") == key:
                 return cls(path, key, dict(data["entries"]))
-        except Exception:  # noqa: BLE001 - a cache that cannot be read is an empty cache
+        except Exception:
             pass
         return cls(path, key)
 
@@ -125,7 +126,7 @@ class Stamp:
             with open(path, "rb") as stream:
                 data = pickle.load(stream)
             return cls(data["key"], data["notes"], data["outputs"], data["summary"])
-        except Exception:  # noqa: BLE001 - unreadable: as if there were none
+        except Exception:
             return None
 
     def save(self, path: Path) -> None:
@@ -133,7 +134,12 @@ class Stamp:
         try:
             with atomic_path(path) as tmp, open(tmp, "wb") as stream:
                 pickle.dump(
-                    {"key": self.key, "notes": dict(self.notes), "outputs": dict(self.outputs), "summary": dict(self.summary)},
+                    {
+                        "key": self.key,
+                        "notes": dict(self.notes),
+                        "outputs": dict(self.outputs),
+                        "summary": dict(self.summary),
+                    },
                     stream,
                     protocol=5,
                 )
@@ -142,7 +148,5 @@ class Stamp:
 
     @staticmethod
     def remove(path: Path) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(path)
-        except OSError:
-            pass

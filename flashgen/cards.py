@@ -225,14 +225,16 @@ def retired(record: Record) -> Card:
     """The card of a takeaway that is gone from the notes, as re-exported with the `flashgen::removed` tag."""
     note = SourceNote(NoteFile(Path(record.path), Path(".")), record.title, "", 1)
     takeaway = Takeaway(note, record.text, record.line)
-    common = {
-        "deck": record.deck,
-        "tags": (REMOVED_TAG,),
-        "context": render.sanitise(f'<span class="fg-title">{render.escape(record.title)}</span>'),
-        "source": render.escape(f"{record.path}:{record.line}"),
-    }
+    context = render.sanitise(f'<span class="fg-title">{render.escape(record.title)}</span>')
+    source = render.escape(f"{record.path}:{record.line}")
+
+    def card(kind: Kind, front: str) -> Card:
+        return Card(
+            takeaway, kind, record.role, front, deck=record.deck, tags=(REMOVED_TAG,), context=context, source=source
+        )
+
     if record.kind != "cloze":
-        return Card(takeaway, "basic", record.role, _REMOVED_BANNER + render.markdown(record.text), **common)
+        return card("basic", _REMOVED_BANNER + render.markdown(record.text))
     numbers = sorted(n for n, _ in record.clozes)
     if not numbers:  # the author's own clozes, kept as written
         front = render.markdown(record.text)
@@ -240,4 +242,4 @@ def retired(record: Record) -> Card:
         # Every cloze number the note had keeps a deletion, so none of its cards turns empty.
         deletions = " · ".join(f"{{{{c{n}::{render.escape(text)}}}}}" for n, text in sorted(record.clozes))
         front = f"{render.markdown(record.text)}<div>{deletions}</div>"
-    return Card(takeaway, "cloze", record.role, _REMOVED_BANNER + front, **common)  # type: ignore[arg-type]
+    return card("cloze", _REMOVED_BANNER + front)

@@ -8,9 +8,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import click
 
@@ -23,6 +24,10 @@ from .errors import FlashgenError
 from .harvest import Progress, harvest
 from .report import Report
 
+P = ParamSpec("P")
+R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 class _UserError(click.ClickException):
     """A FlashgenError, shown as `error: message` with exit status 2."""
@@ -33,7 +38,7 @@ class _UserError(click.ClickException):
         click.echo(f"error: {self.message}", err=True)
 
 
-def _run(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+def _run(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     try:
         return func(*args, **kwargs)
     except FlashgenError as exc:
@@ -61,17 +66,23 @@ def main() -> None:
 _paths = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
 
-def _output_options(func):  # type: ignore[no-untyped-def]
+def _output_options(func: F) -> F:
     """The options that say where a deck goes and what it is called (build, watch, sync)."""
     for option in reversed(
         (
-            click.option("-o", "--output", type=click.Path(path_type=Path), help="Folder for the package and lock file [decks]."),
+            click.option(
+                "-o", "--output", type=click.Path(path_type=Path), help="Folder for the package and lock file [decks]."
+            ),
             click.option("--name", help="Package name (OUTPUT/NAME.apkg) [the notes folder's name]."),
             click.option("--deck", help="Deck name template, e.g. '{root}::{category}'."),
             click.option("--root", help="Top deck name [the package name]."),
-            click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), help="A flashgen.yaml."),
+            click.option(
+                "--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), help="A flashgen.yaml."
+            ),
             click.option("--generator", type=click.Choice(["rules", "llm"]), help="Who writes the cards [rules]."),
-            click.option("--max-requests", "llm_max_requests", type=int, help="With --generator llm: at most N requests."),
+            click.option(
+                "--max-requests", "llm_max_requests", type=int, help="With --generator llm: at most N requests."
+            ),
         )
     ):
         func = option(func)
@@ -84,9 +95,12 @@ def _progress(quiet: bool) -> Iterator[Progress | None]:
     if quiet or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
 
-    with Bar(TextColumn("reading notes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True) as bar:
+    with Bar(
+        TextColumn("reading notes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+    ) as bar:
         task = bar.add_task("notes", total=None, visible=False)
 
         def update(done: int, total: int) -> None:
@@ -104,7 +118,13 @@ def _progress(quiet: bool) -> Iterator[Progress | None]:
 @click.option("-v", "--verbose", is_flag=True, help="List every card added, updated, moved or removed.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors and warnings.")
 def build(
-    paths: tuple[Path, ...], config_file: Path | None, dry_run: bool, prune: bool, verbose: bool, quiet: bool, **options: object
+    paths: tuple[Path, ...],
+    config_file: Path | None,
+    dry_run: bool,
+    prune: bool,
+    verbose: bool,
+    quiet: bool,
+    **options: object,
 ) -> None:
     """Build OUTPUT/NAME.apkg from the notes in PATHS (files or folders).
 
@@ -158,7 +178,7 @@ def preview(paths: tuple[Path, ...], fmt: str, deck: str | None) -> None:
     """Show the cards the notes in PATHS would make, without writing a deck."""
     opts = _run(load_options, paths, deck=deck)
     crop = _run(harvest, opts)
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "location": card.takeaway.location,
             "kind": card.kind,
@@ -212,7 +232,11 @@ def check(paths: tuple[Path, ...], strict: bool) -> None:
 @main.command()
 @_paths
 @_output_options
-@click.option("--collection", type=click.Path(path_type=Path, dir_okay=False), help="Write this collection file (Anki must be closed).")
+@click.option(
+    "--collection",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write this collection file (Anki must be closed).",
+)
 @click.option("--ankiconnect", "url", help="AnkiConnect address [http://127.0.0.1:8765].")
 @click.option("-n", "--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("--delete/--no-delete", default=None, help="Delete the notes of removed takeaways [no].")
@@ -240,13 +264,12 @@ def sync(
 
     opts = _run(load_options, paths, config_file=config_file, dry_run=dry_run, ankiconnect=url, **options)
     wants_delete = opts.sync_delete if delete is None else delete
-    kwargs = {"delete": wants_delete, "force": force, "max_delete": opts.sync_max_delete}
     if collection is not None:
         with _Guard(), AnkiCollection(collection) as target:
-            report = _run(run_sync, opts, target, **kwargs)
+            report = _run(run_sync, opts, target, delete=wants_delete, force=force, max_delete=opts.sync_max_delete)
     else:
-        target = AnkiConnect(opts.ankiconnect, os.environ.get("FLASHGEN_ANKICONNECT_KEY"))
-        report = _run(run_sync, opts, target, **kwargs)
+        client = AnkiConnect(opts.ankiconnect, os.environ.get("FLASHGEN_ANKICONNECT_KEY"))
+        report = _run(run_sync, opts, client, delete=wants_delete, force=force, max_delete=opts.sync_max_delete)
     if dry_run or verbose:
         for line in report.plan.lines():
             click.echo(line)

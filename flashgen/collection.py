@@ -28,7 +28,9 @@ class AnkiCollection:
             from anki.collection import Collection
             from anki.errors import DBError
         except ImportError:
-            raise SyncError("syncing a collection file needs the anki package: pip install 'flashgen[collection]'") from None
+            raise SyncError(
+                "syncing a collection file needs the anki package: pip install 'flashgen[collection]'"
+            ) from None
         if not self.path.is_file():
             raise SyncError(f"{self.path}: no such Anki collection (collection.anki2 in your Anki profile folder)")
         try:
@@ -37,7 +39,7 @@ class AnkiCollection:
             raise SyncError(
                 f"{self.path} is in use ({exc}); close Anki (or sync through AnkiConnect while it runs)"
             ) from None
-        except Exception as exc:  # noqa: BLE001 - anything else Anki says about the file
+        except Exception as exc:
             raise SyncError(f"{self.path}: cannot open the collection: {exc}") from None
         return self
 

@@ -123,7 +123,7 @@ def _read_config(path: Path) -> dict[str, Any]:
     for key, value in data.items():
         if key not in _FILE_KEYS:
             problems.append(f"unknown option '{key}' (known: {', '.join(sorted(_FILE_KEYS))})")
-        elif not isinstance(value, _FILE_KEYS[key]) or (isinstance(value, bool) and _FILE_KEYS[key] != bool):
+        elif not isinstance(value, _FILE_KEYS[key]) or (isinstance(value, bool) and _FILE_KEYS[key] is not bool):
             expected = _FILE_KEYS[key]
             names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
             problems.append(f"option '{key}' must be {names}, not {type(value).__name__}")

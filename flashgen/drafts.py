@@ -343,7 +343,9 @@ def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Cand
     if not rest or len(rest.split()) > quality.MAX_DEFINITION_WORDS:
         return None
     probe = _probe("qa", prompt, rest, source, cue, "qa:definition")
-    return _Candidate(Draft("basic", "qa:definition", prompt, rest, extra), (probe,), 9.0, sentence.index, (plain(rest),))
+    return _Candidate(
+        Draft("basic", "qa:definition", prompt, rest, extra), (probe,), 9.0, sentence.index, (plain(rest),)
+    )
 
 
 def _blank_questions(sentence: _Sentence, source: str, cue: str, extra: str) -> Iterator[_Candidate]:
@@ -443,7 +445,9 @@ def _enumeration(sentence: _Sentence) -> list[Span]:
     return items if len(items) >= 3 else []
 
 
-def _clozes(sentences: Sequence[_Sentence], source: str, cue: str, extra: str, tested: set[tuple[int, str]]) -> list[Draft]:
+def _clozes(
+    sentences: Sequence[_Sentence], source: str, cue: str, extra: str, tested: set[tuple[int, str]]
+) -> list[Draft]:
     """Cloze notes: the author's emphasis, else enumerations and targets the questions do not test."""
     keep_extra = "" if len(sentences) == 1 else extra
     authored = [s for s in sentences if any(t.kind == "emphasis" for t in s.targets)]
@@ -457,7 +461,9 @@ def _clozes(sentences: Sequence[_Sentence], source: str, cue: str, extra: str, t
         items = _enumeration(sentence)
         if items and not any((sentence.index, plain(i[2])) in tested for i in items):
             probes = tuple(
-                _probe("cloze", _cloze_prompt(sentence, items, i), items[i][2], source, cue, "cloze:list", sentence.lead)
+                _probe(
+                    "cloze", _cloze_prompt(sentence, items, i), items[i][2], source, cue, "cloze:list", sentence.lead
+                )
                 for i in range(len(items))
             )
             draft = replace(_cloze_draft(sentence, items, keep_extra), role="cloze:list")
@@ -467,7 +473,9 @@ def _clozes(sentences: Sequence[_Sentence], source: str, cue: str, extra: str, t
             if (sentence.index, plain(target.answer)) in tested:
                 continue
             spans = [(target.start, target.end, target.answer)]
-            probe = _probe("cloze", _cloze_prompt(sentence, spans, 0), target.answer, source, cue, "cloze", sentence.lead)
+            probe = _probe(
+                "cloze", _cloze_prompt(sentence, spans, 0), target.answer, source, cue, "cloze", sentence.lead
+            )
             draft = _cloze_draft(sentence, spans, keep_extra)
             candidates.append(_Candidate(draft, (probe,), target.weight, sentence.index, (plain(target.answer),)))
             break

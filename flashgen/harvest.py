@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 from . import cards as cards_stage
@@ -145,7 +146,7 @@ def harvest(
     )
 
 
-def _context():  # type: ignore[no-untyped-def]
+def _context() -> BaseContext | None:
     # fork starts workers in milliseconds and shares the loaded modules; elsewhere, the default.
     try:
         return get_context("fork")

@@ -375,22 +375,23 @@ def _cloze_numbers(deletions: Sequence[str], record: Record | None) -> tuple[lis
             if score >= SIMILAR:
                 numbers[i] = number
                 del unused[number]
-    highest = max(record.cloze_max, *(n for n in numbers if n is not None), 0)
+    highest = max([record.cloze_max, *(n for n in numbers if n is not None)])
     final: list[int] = []
-    for number in numbers:
-        if number is None:
+    for maybe in numbers:
+        if maybe is None:
             highest += 1
-            number = highest
-        final.append(number)
+            maybe = highest
+        final.append(maybe)
     return final, highest
 
 
 def _identify(card: Card, tid: str, guid: str, record: Record | None, now: int) -> Identity:
-    front, clozes, cloze_max = card.front, (), 0
+    front, cloze_max = card.front, 0
+    clozes: tuple[tuple[int, str], ...] = ()
     if card.deletions:
         numbers, cloze_max = _cloze_numbers(card.deletions, record)
         front = cards_stage.renumber(card.front, numbers)
-        clozes = tuple(sorted(zip(numbers, card.deletions)))
+        clozes = tuple(sorted(zip(numbers, card.deletions, strict=True)))
     takeaway = card.takeaway
     fingerprint = content_hash(card, front)
     status: Status

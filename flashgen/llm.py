@@ -128,7 +128,9 @@ def refine(
         groups.setdefault(id(card.takeaway), []).append(card)
     cache = _load_cache(cache_path)
     stats = Stats()
-    keys = {g: cache_key(settings, made[0].takeaway.full_text, made[0].takeaway.note.title) for g, made in groups.items()}
+    keys = {
+        g: cache_key(settings, made[0].takeaway.full_text, made[0].takeaway.note.title) for g, made in groups.items()
+    }
     misses = [g for g in groups if keys[g] not in cache]
     stats.cached = len(groups) - len(misses)
     budget = len(misses) if settings.max_requests is None else max(0, settings.max_requests)
@@ -141,12 +143,13 @@ def refine(
     made: list[cards_stage.Card] = []
     for group, rule_cards in groups.items():
         takeaway = rule_cards[0].takeaway
-        answer = cache.get(keys[group])
-        if answer is None:  # over the request budget
+        cached = cache.get(keys[group])
+        if cached is None:  # over the request budget
             stats.fallbacks += 1
             stats.retry_later += 1
             made.extend(rule_cards)
             continue
+        answer = cached
         cards, problem = _validated(answer, rule_cards)
         if problem:
             stats.fallbacks += 1
@@ -185,7 +188,9 @@ def _messages(cards: Sequence[cards_stage.Card]) -> list[dict[str, str]]:
     ]
 
 
-def _validated(answer: dict[str, Any], rule_cards: Sequence[cards_stage.Card]) -> tuple[tuple[cards_stage.Card, ...], str]:
+def _validated(
+    answer: dict[str, Any], rule_cards: Sequence[cards_stage.Card]
+) -> tuple[tuple[cards_stage.Card, ...], str]:
     """The model's cards for one takeaway, or why they cannot be used."""
     if "error" in answer:
         return (), f"the language model failed ({answer['error']})"
@@ -232,7 +237,12 @@ def _drafts(content: str) -> tuple[list[Draft], str]:
             return [], "did not match the schema (a card without a type)"
         if item["type"] == "qa":
             question, answer = item.get("question"), item.get("answer")
-            if not isinstance(question, str) or not isinstance(answer, str) or not question.strip() or not answer.strip():
+            if (
+                not isinstance(question, str)
+                or not isinstance(answer, str)
+                or not question.strip()
+                or not answer.strip()
+            ):
                 return [], "did not match the schema (a question without an answer)"
             drafts.append(Draft("basic", "llm:qa", question.strip(), answer.strip()))
         else:
@@ -250,10 +260,19 @@ def _failed_checks(draft: Draft, source: str, cue: str) -> list[str]:
         probes = []
         for match in _CLOZE.finditer(draft.front):
             number = match.group(1)
-            prompt = _CLOZE.sub(lambda m, n=number: "[...]" if m.group(1) == n else m.group(2), draft.front)
+            prompt = _CLOZE.sub(_hide(number), draft.front)
             probes.append(quality.Probe("cloze", plain(prompt), plain(match.group(2)), source, cue, draft.role))
     failed = {name for p in probes for name in quality.judge(p).failed if name in REQUIRED_CHECKS}
     return sorted(failed)
+
+
+def _hide(number: str) -> Callable[[re.Match[str]], str]:
+    """A substitution showing every deletion but `number`, which becomes the gap."""
+
+    def shown(match: re.Match[str]) -> str:
+        return "[...]" if match.group(1) == number else match.group(2)
+
+    return shown
 
 
 def _numbered(found: Sequence[Draft]) -> list[Draft]:

@@ -88,9 +88,7 @@ img { border-radius: 4px; }
 """ + render.code_css()
 
 _FRONT = '<div class="fg-context">{{Context}}</div>\n<div class="fg-question">{{Question}}</div>'
-_BACK_COMMON = (
-    '{{#Extra}}<div class="fg-extra">{{Extra}}</div>{{/Extra}}\n<div class="fg-source">{{Source}}</div>'
-)
+_BACK_COMMON = '{{#Extra}}<div class="fg-extra">{{Extra}}</div>{{/Extra}}\n<div class="fg-source">{{Source}}</div>'
 
 QA_TEMPLATES = (
     {
@@ -148,9 +146,13 @@ class _Package(genanki.Package):  # type: ignore[misc]
         for row in self.rows:
             note_id = next(id_gen)
             tags = " " + " ".join(row.tags) + " "
-            notes.append((note_id, row.guid, row.model_id, row.mod, -1, tags, "\x1f".join(row.fields), row.fields[0], 0, 0, ""))
+            notes.append(
+                (note_id, row.guid, row.model_id, row.mod, -1, tags, "\x1f".join(row.fields), row.fields[0], 0, 0, "")
+            )
             for ord_ in row.ords:
-                cards.append((next(id_gen), note_id, row.deck_id, ord_, row.mod, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+                cards.append(
+                    (next(id_gen), note_id, row.deck_id, ord_, row.mod, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "")
+                )
         cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes)
         cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
 
@@ -180,7 +182,15 @@ def fields_of(identity: Identity) -> tuple[str, ...]:
     card = identity.card
     if card.kind == "cloze":
         return (identity.front, card.extra, card.context, card.source, identity.guid)
-    return (identity.front, card.back, card.extra, card.context, card.source, "y" if card.reverse else "", identity.guid)
+    return (
+        identity.front,
+        card.back,
+        card.extra,
+        card.context,
+        card.source,
+        "y" if card.reverse else "",
+        identity.guid,
+    )
 
 
 def deck_id(name: str) -> int:
@@ -202,7 +212,15 @@ def write(identities: Sequence[Identity], path: Path, timestamp: float | None = 
             deck.add_model(cloze_model)
         model = cloze_model if card.kind == "cloze" else qa_model
         rows.append(
-            _Row(identity.guid, model.model_id, deck.deck_id, identity.mod, fields_of(identity), card.tags, _card_ords(identity))
+            _Row(
+                identity.guid,
+                model.model_id,
+                deck.deck_id,
+                identity.mod,
+                fields_of(identity),
+                card.tags,
+                _card_ords(identity),
+            )
         )
     media = {m.name: m.path for identity in identities for m in identity.card.media}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -71,7 +71,9 @@ def _atomic(p: Probe) -> bool:
     """One fact: the prompt is a single sentence of reasonable length, the answer one item."""
     prompt = p.prompt
     sentences = language.split_sentences(prompt)
-    return len(sentences) <= 1 and len(words(prompt)) <= MAX_PROMPT_WORDS and len(language.split_sentences(p.answer)) <= 1
+    return (
+        len(sentences) <= 1 and len(words(prompt)) <= MAX_PROMPT_WORDS and len(language.split_sentences(p.answer)) <= 1
+    )
 
 
 # Roles whose answer may be a phrase rather than a few words: definitions, the author's own cards.
@@ -132,7 +134,9 @@ def _faithful(p: Probe) -> bool:
     return sum(w in source for w in answer) >= 0.8 * len(answer)
 
 
-_SET_PROMPT = re.compile(r"\b(name|list|enumerate)\b.*\b(the\s+)?(two|three|four|five|six|seven|eight|nine|ten|\d+)\b", re.I)
+_SET_PROMPT = re.compile(
+    r"\b(name|list|enumerate)\b.*\b(the\s+)?(two|three|four|five|six|seven|eight|nine|ten|\d+)\b", re.I
+)
 
 
 def _no_set(p: Probe) -> bool:
@@ -255,7 +259,9 @@ def advice(text: str, verdicts: Sequence[Verdict]) -> tuple[str, ...]:
     if any(v.passed for v in verdicts):
         return tuple(out)
     if all(v.probe.role.endswith("qa:complete") for v in verdicts):
-        out.append("has no term, name or number to ask about; mark what to remember in **bold** or write `question :: answer`")
+        out.append(
+            "has no term, name or number to ask about; mark what to remember in **bold** or write `question :: answer`"
+        )
     else:
         out.extend(_ADVICE[name] for name in problems_of(verdicts))
     return tuple(dict.fromkeys(out)) or ("makes no card that passes every quality check",)

@@ -83,7 +83,8 @@ class SyncPlan:
         out += [f"    move  {i.record.path}:{i.record.line}  [{i.record.role}] -> {i.card.deck}" for i, _ in self.move]
         out += [f"  delete  {i.record.path}:{i.record.line}  [{i.record.role}]" for i, _ in self.delete]
         out += [
-            f"conflict  {i.record.path}:{i.record.line}  [{i.record.role}] edited in Anki; left alone (--force overwrites)"
+            f"conflict  {i.record.path}:{i.record.line}  [{i.record.role}] edited in Anki; left alone"
+            " (--force overwrites)"
             for i, _ in self.conflicts
         ]
         return out
@@ -103,7 +104,10 @@ class SyncReport:
             f"{len(p.conflicts)} conflicts, {p.unchanged} unchanged"
         )
         if p.kept_removed:
-            line += f"\n{p.kept_removed} notes of removed takeaways kept in Anki (tagged {REMOVED_TAG}; --delete removes them)"
+            line += (
+                f"\n{p.kept_removed} notes of removed takeaways kept in Anki"
+                f" (tagged {REMOVED_TAG}; --delete removes them)"
+            )
         if p.refused:
             line += f"\n{p.refused}"
         if self.dry_run:
@@ -128,7 +132,9 @@ def anki_fields(item: Identity) -> dict[str, str]:
 def fields_hash(kind: str, fields: Mapping[str, str]) -> str:
     """`identity.fields_hash` of a note's fields as Anki holds them."""
     front = fields.get("Question" if kind == "basic" else "Text", "")
-    return identity.fields_hash(kind, front, fields.get("Answer", ""), fields.get("Extra", ""), fields.get("Context", ""))
+    return identity.fields_hash(
+        kind, front, fields.get("Answer", ""), fields.get("Extra", ""), fields.get("Context", "")
+    )
 
 
 # Tags flashgen makes (metadata ones are recognisable); any other tag on a note is the user's,
@@ -204,7 +210,8 @@ def _maybe_update(
     current = fields_hash(kind, note.fields)
     wanted = fields_hash(kind, fields)
     synced = state.get(item.guid, {})
-    tags_before = tuple(synced.get("tags", ())) if synced else ()  # type: ignore[call-overload]
+    before = synced.get("tags", ()) if synced else ()
+    tags_before = tuple(str(t) for t in before) if isinstance(before, (list, tuple)) else ()
     tags = merged_tags(item.card.tags, note.tags, tags_before)
     if current == wanted:
         if set(tags) != set(note.tags):
@@ -240,8 +247,8 @@ def apply(plan: SyncPlan, target: Target, package_timestamp: float | None = None
     by_deck: dict[str, list[int]] = {}
     for item, cards in plan.move:
         by_deck.setdefault(item.card.deck, []).extend(cards)
-    for deck, cards in sorted(by_deck.items()):
-        target.move(cards, deck)
+    for deck, ids in sorted(by_deck.items()):
+        target.move(ids, deck)
     if plan.delete:
         target.delete([note.id for _, note in plan.delete])
 

@@ -81,4 +81,3 @@ def _rebuild(load: Callable[[], Options], report: Callable[[Outcome], None]) -> 
     except FlashgenError as exc:
         report(exc)
     return options
-

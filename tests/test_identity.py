@@ -91,9 +91,7 @@ def _qa_note_of(anki: Anki, text: str):  # type: ignore[no-untyped-def]
     return found[0]
 
 
-def test_edits_keep_identity_and_history_through_default_import(
-    anki: Anki, run_build: Builder, tmp_path: Path
-) -> None:
+def test_edits_keep_identity_and_history_through_default_import(anki: Anki, run_build: Builder, tmp_path: Path) -> None:
     vault = write_notes(tmp_path / "vault", {"design/book.md": BOOK, "talk.md": TALK})
     first = run_build(vault, now=T0)
     log = anki.import_package(first.package)
@@ -341,7 +339,9 @@ def test_concurrent_builds_never_corrupt_the_lock_or_package(tmp_path: Path, ank
     import subprocess
     import sys
 
-    vault = write_notes(tmp_path / "vault", {f"n{i}.md": f"- Takeaway number {i} is **bold {i}**.\n" for i in range(40)})
+    vault = write_notes(
+        tmp_path / "vault", {f"n{i}.md": f"- Takeaway number {i} is **bold {i}**.\n" for i in range(40)}
+    )
     out = tmp_path / "out"
     procs = [
         subprocess.Popen(
@@ -351,7 +351,7 @@ def test_concurrent_builds_never_corrupt_the_lock_or_package(tmp_path: Path, ank
         )
         for _ in range(4)
     ]
-    results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    results = [(*p.communicate(timeout=120), p.returncode) for p in procs]
     assert [r[2] for r in results] == [0, 0, 0, 0], results
     cards = json.loads((out / "vault.lock.json").read_text())["cards"]
     assert len(cards) == 80 and len({c["guid"] for c in cards}) == 80

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from flashgen.build import build
 from flashgen.cli import main
 from flashgen.config import load_options
-from flashgen.build import build
 
 from .chat_server import ChatServer, Reply, ScriptedResponder
 from .conftest import Anki, write_notes
@@ -51,11 +51,29 @@ def _responder() -> ScriptedResponder:
             "Chloroplasts capture": Reply.malformed(),  # a broken HTTP body
             "The nucleus stores": Reply.ok({"cards": "none"}),  # schema violation
             "Lysosomes digest": Reply.ok(  # the question leaks its answer
-                {"cards": [{"type": "qa", "question": "What do lysosomes digest with acid hydrolases?", "answer": "acid hydrolases"}]}
+                {
+                    "cards": [
+                        {
+                            "type": "qa",
+                            "question": "What do lysosomes digest with acid hydrolases?",
+                            "answer": "acid hydrolases",
+                        }
+                    ]
+                }
             ),
             "Centrioles organise": [
                 Reply.rate_limited(0),
-                Reply.ok({"cards": [{"type": "qa", "question": "What do centrioles organise in cell division?", "answer": "the spindle"}]}),
+                Reply.ok(
+                    {
+                        "cards": [
+                            {
+                                "type": "qa",
+                                "question": "What do centrioles organise in cell division?",
+                                "answer": "the spindle",
+                            }
+                        ]
+                    }
+                ),
             ],
             "Golgi apparatus": Reply.slow(3.0, GOOD),  # longer than the client waits
         }
@@ -69,9 +87,7 @@ def _options(vault: Path, out: Path, server: ChatServer, **more: object):  # typ
     )
 
 
-def test_llm_cards_validated_cached_and_imported(
-    tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_llm_cards_validated_cached_and_imported(tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLASHGEN_LLM_API_KEY", KEY)
     vault = write_notes(tmp_path / "vault", {"cell.md": NOTE})
     out = tmp_path / "out"
@@ -121,7 +137,15 @@ def test_llm_cards_keep_their_identity_when_regenerated(tmp_path: Path) -> None:
     answers = {
         "Mitochondria make most": Reply.ok(GOOD),
         "Mitochondria produce most": Reply.ok(
-            {"cards": [{"type": "qa", "question": "Which organelle produces most of a cell's ATP?", "answer": "Mitochondria"}]}
+            {
+                "cards": [
+                    {
+                        "type": "qa",
+                        "question": "Which organelle produces most of a cell's ATP?",
+                        "answer": "Mitochondria",
+                    }
+                ]
+            }
         ),
     }
     with ChatServer(ScriptedResponder(answers)) as server:
@@ -129,7 +153,11 @@ def test_llm_cards_keep_their_identity_when_regenerated(tmp_path: Path) -> None:
         first = {c["role"]: c["guid"] for c in json.loads((out / "vault.lock.json").read_text())["cards"]}
         (vault / "cell.md").write_text("- Mitochondria produce most of the cell's ATP.\n")
         report = build(_options(vault, out, server))
-        second = {c["role"]: c["guid"] for c in json.loads((out / "vault.lock.json").read_text())["cards"] if c["status"] == "active"}
+        second = {
+            c["role"]: c["guid"]
+            for c in json.loads((out / "vault.lock.json").read_text())["cards"]
+            if c["status"] == "active"
+        }
     assert second["llm:qa"] == first["llm:qa"] and report.plan["updated"] >= 1
 
 
@@ -153,7 +181,9 @@ def test_request_budget_and_unreachable_endpoint(tmp_path: Path) -> None:
 def test_card_quality_benchmark_scores_llm_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("card_quality", Path(__file__).parent.parent / "benchmarks" / "card_quality.py")
+    spec = importlib.util.spec_from_file_location(
+        "card_quality", Path(__file__).parent.parent / "benchmarks" / "card_quality.py"
+    )
     assert spec and spec.loader
     card_quality = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(card_quality)
@@ -165,5 +195,5 @@ def test_card_quality_benchmark_scores_llm_cards(tmp_path: Path, monkeypatch: py
     # the cloze ("oxidative phosphorylation") is not in this takeaway's words: dropped as unfaithful
     assert {p.role for p in probes} == {"llm:qa"}
     assert deck.takeaways == 1 and deck.takeaways_with_a_good_card == 1.0 and empty == 0 and leaked == 0
-    rules, rule_probes, _, _ = card_quality.score_folder(vault, "rules")
+    _, rule_probes, _, _ = card_quality.score_folder(vault, "rules")
     assert not any(p.role.startswith("llm") for p in rule_probes)

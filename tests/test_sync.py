@@ -108,7 +108,9 @@ def test_sync_collection_file_end_to_end(tmp_path: Path, collection_file: Path) 
         assert added == len(report.plan.add)
         assert col.find_notes('"deck:Mine"')  # the user's note is there
         _study(col)
-        [pressure] = [n for n in _notes_with(col, "creates sleep pressure") if n.note_type()["name"] == "flashgen Cloze"]
+        [pressure] = [
+            n for n in _notes_with(col, "creates sleep pressure") if n.note_type()["name"] == "flashgen Cloze"
+        ]
         bees = _notes_with(col, "ultraviolet")
         pressure.tags.append("marked")
         col.update_note(pressure)
@@ -232,9 +234,16 @@ def test_sync_through_ankiconnect(tmp_path: Path) -> None:
                 note.tags.append("leech")
                 col.update_note(note)
             (vault / "bees.md").write_text(
-                (vault / "bees.md").read_text().replace("Honey bees see", "Honey bees can see").replace("[Biology]", "[Insects]")
+                (vault / "bees.md")
+                .read_text()
+                .replace("Honey bees see", "Honey bees can see")
+                .replace("[Biology]", "[Insects]")
             )
-            (vault / "sleep.md").write_text((vault / "sleep.md").read_text().replace("- REM sleep consolidates **emotional memories** overnight.\n", ""))
+            (vault / "sleep.md").write_text(
+                (vault / "sleep.md")
+                .read_text()
+                .replace("- REM sleep consolidates **emotional memories** overnight.\n", "")
+            )
             report = sync(options, target, delete=True)
             assert report.plan.update and report.plan.move and report.plan.delete
             with server.lock:
@@ -244,7 +253,7 @@ def test_sync_through_ankiconnect(tmp_path: Path) -> None:
                 assert not _notes_with(col, "emotional memories")
             actions = {r.get("action") for r in server.requests}
             assert {"importPackage", "updateNote", "changeDeck", "deleteNotes", "notesInfo"} <= actions
-            assert all("s3cret" not in line for line in report.plan.lines() + [report.summary(), repr(target)])
+            assert all("s3cret" not in line for line in [*report.plan.lines(), report.summary(), repr(target)])
 
             with pytest.raises(SyncError, match="api key"):
                 sync(options, AnkiConnect(server.url, "wrong"))
@@ -254,6 +263,8 @@ def test_sync_through_ankiconnect(tmp_path: Path) -> None:
 
 def test_unreachable_anki_is_a_clear_error(tmp_path: Path) -> None:
     vault = write_notes(tmp_path / "vault", NOTES)
-    result = CliRunner().invoke(main, ["sync", str(vault), "-o", str(tmp_path / "out"), "--ankiconnect", "http://127.0.0.1:9"])
+    result = CliRunner().invoke(
+        main, ["sync", str(vault), "-o", str(tmp_path / "out"), "--ankiconnect", "http://127.0.0.1:9"]
+    )
     assert result.exit_code == 2
     assert "cannot reach Anki at http://127.0.0.1:9" in result.stderr and "AnkiConnect" in result.stderr
