@@ -145,11 +145,14 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
     exported = plan.identities
     written = False
     if not options.dry_run and exported and (plan.changed or not options.package_path.exists()):
+        _remove_stale_temporaries(options)
+        text = lock.dumps(plan.records())  # before the package, to keep the gap between the two writes short
         try:
             package.write(exported, options.package_path, timestamp=now)
-            lock.write_atomic(options.lock_path, lock.dumps(plan.records()))
+            lock.write_atomic(options.lock_path, text)
         except OSError as exc:
-            raise OutputError(f"cannot write {options.package_path}: {exc.strerror or exc}") from None
+            where = exc.filename2 or exc.filename or options.package_path  # os.replace: (temporary, final)
+            raise OutputError(f"cannot write {where}: {exc.strerror or exc}") from None
         written = True
     return Report(
         notes=crop.notes,
@@ -167,6 +170,13 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
         dry_run=options.dry_run,
         parsed=crop.parsed,
     )
+
+
+def _remove_stale_temporaries(options: Options) -> None:
+    """Temporary files a killed build left behind (we hold the output lock: none is in use)."""
+    for pattern in (f".{options.package_path.name}.*.tmp", f".{options.lock_path.name}.*.tmp"):
+        for stale in options.output.glob(pattern):
+            stale.unlink(missing_ok=True)
 
 
 def _change(item: identity.Identity) -> Change:

@@ -203,12 +203,14 @@ def preview(paths: tuple[Path, ...], fmt: str, deck: str | None) -> None:
 def _print_table(rows: list[dict[str, object]]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_lines=True, expand=True)
     for name, ratio in (("Takeaway", 2), ("Card", 1), ("Prompt", 5), ("Answer", 3)):
         table.add_column(name, ratio=ratio, overflow="fold")
     for row in rows:
-        table.add_row(str(row["location"]), str(row["role"]), str(row["prompt"]), str(row["answer"]))
+        # Text, not str: a takeaway's "[/]" or "[bold]" is the author's text, not rich markup.
+        table.add_row(*(Text(str(row[key])) for key in ("location", "role", "prompt", "answer")))
     Console().print(table)
     click.echo(f"{len(rows)} cards")
 

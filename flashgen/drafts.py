@@ -72,14 +72,14 @@ _PLAIN_STEPS = tuple(
         (r"\s+", " "),
     )
 )
-_NO_MARKUP = re.compile(r"[\[\]{}<>*_=`\s]")
+_MARKUP = re.compile(r"[\[\]{}<>*_=`]")
 
 
 @lru_cache(maxsize=16384)
 def plain(markdown: str) -> str:
     """A cheap plain-text view of inline markdown, for judging candidates."""
-    if not _NO_MARKUP.search(markdown):
-        return markdown
+    if not _MARKUP.search(markdown):
+        return " ".join(markdown.split())
     text = markdown
     for pattern, replacement in _PLAIN_STEPS:
         text = pattern.sub(replacement, text)
@@ -185,8 +185,7 @@ def _rare_runs(sentence: str) -> Iterator[Target]:
 
 def _repeated(sentence: str, target: Target) -> bool:
     """Whether the rest of the sentence gives the target away ("evolve" in "evolved")."""
-    rest = plain(sentence[: target.start] + " " + sentence[target.end :]).lower()
-    return plain(target.answer).lower() in rest
+    return plain(sentence).lower().count(plain(target.answer).lower()) > 1
 
 
 # ---------------------------------------------------------------- sentences

@@ -73,7 +73,7 @@ class SourceNote:
         return self.file.rel
 
 
-class _YAMLLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no types here
+class _YAMLLoader(yaml.SafeLoader):
     """PyYAML's safe loader, except that a value it cannot build (`date: 2023-02-30`,
     `!!int abc`, `!!int` alone) is a YAML error at that value instead of a bare `ValueError`."""
 

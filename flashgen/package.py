@@ -9,9 +9,14 @@ template text freely; never change the fields or the templates' names.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
 import os
 import re
+import sqlite3
 import tempfile
+import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,6 +144,24 @@ class _Package(genanki.Package):  # type: ignore[misc]
     def __init__(self, decks: Sequence[genanki.Deck], media: Sequence[str], rows: Sequence[_Row]) -> None:
         super().__init__(list(decks), media_files=list(media))
         self.rows = rows
+
+    def write_to_file(self, file: str, timestamp: float | None = None) -> None:
+        """As genanki does, but the collection is built in a folder removed afterwards
+        (genanki leaves a copy of every collection it writes in the temporary folder)."""
+        stamp = time.time() if timestamp is None else timestamp
+        with tempfile.TemporaryDirectory(prefix="flashgen-package-") as folder:
+            database = Path(folder) / "collection.anki2"
+            conn = sqlite3.connect(database)
+            try:
+                self.write_to_db(conn.cursor(), stamp, itertools.count(int(stamp * 1000)))
+                conn.commit()
+            finally:
+                conn.close()
+            with zipfile.ZipFile(file, "w") as archive:
+                archive.write(database, "collection.anki2")
+                archive.writestr("media", json.dumps({str(i): Path(p).name for i, p in enumerate(self.media_files)}))
+                for index, media in enumerate(self.media_files):
+                    archive.write(media, str(index))
 
     def write_to_db(self, cursor: Any, timestamp: float, id_gen: Any) -> None:
         super().write_to_db(cursor, timestamp, id_gen)  # everything but the notes

@@ -69,6 +69,8 @@ class Report:
             lines.append("dry run: nothing written")
         elif self.written and self.package:
             lines.append(f"wrote {self.package}")
+        elif not self.anki_notes:
+            lines.append("nothing written: no note made a card")
         elif self.package:
             lines.append(f"{self.package} is up to date")
         return "\n".join(lines)
