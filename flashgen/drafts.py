@@ -30,7 +30,8 @@ from .takeaways import Takeaway, bullets
 
 Kind = Literal["basic", "cloze"]
 MAX_QA = 2  # question/answer cards per takeaway (nested items aside)
-MAX_CLOZE_NOTES = 2  # cloze notes per takeaway made from found targets (the author's own are all kept)
+MAX_CARDS = 3  # cards per takeaway made from found targets: one per fact (sentence), at most this many
+# (the author's own clozes are all kept)
 
 
 @dataclass(frozen=True)
@@ -294,8 +295,10 @@ def drafts(takeaway: Takeaway, cue: str, lead: str = "") -> list[Draft]:
     questions = _best_questions(sentences, source, cue, extra)
     out.extend(c.draft for c in questions)
     if not any(d.kind == "cloze" for d in out):
-        tested = {(c.sentence, answer) for c in questions for answer in c.answers}
-        out.extend(_clozes(sentences, source, cue, extra, tested))
+        # One card a fact: clozes for the sentences no question asks about (the author's emphasis aside).
+        asked = {c.sentence for c in questions}
+        room = max(0, min(MAX_CARDS, len(sentences)) - len(questions))
+        out.extend(_clozes(sentences, source, cue, extra, asked, room))
     out.extend(_children(takeaway, cue))
     if not any(d.kind == "basic" for d in out):
         out.append(_completion(text, extra))
@@ -445,9 +448,10 @@ def _enumeration(sentence: _Sentence) -> list[Span]:
 
 
 def _clozes(
-    sentences: Sequence[_Sentence], source: str, cue: str, extra: str, tested: set[tuple[int, str]]
+    sentences: Sequence[_Sentence], source: str, cue: str, extra: str, asked: set[int], room: int
 ) -> list[Draft]:
-    """Cloze notes: the author's emphasis, else enumerations and targets the questions do not test."""
+    """Cloze notes: the author's emphasis, else (up to `room`) enumerations and targets of the
+    sentences no question asks about."""
     keep_extra = "" if len(sentences) == 1 else extra
     authored = [s for s in sentences if any(t.kind == "emphasis" for t in s.targets)]
     if authored:
@@ -455,10 +459,14 @@ def _clozes(
             _cloze_draft(s, [(t.start, t.end, t.answer) for t in s.targets if t.kind == "emphasis"], keep_extra)
             for s in authored
         ]
+    if room <= 0:
+        return []
     candidates: list[_Candidate] = []
     for sentence in sentences:
+        if sentence.index in asked:
+            continue
         items = _enumeration(sentence)
-        if items and not any((sentence.index, plain(i[2])) in tested for i in items):
+        if items:
             probes = tuple(
                 _probe(
                     "cloze", _cloze_prompt(sentence, items, i), items[i][2], source, cue, "cloze:list", sentence.lead
@@ -469,8 +477,6 @@ def _clozes(
             candidates.append(_Candidate(draft, probes, 8.0, sentence.index, tuple(i[2] for i in items)))
             continue
         for target in sentence.targets[:3]:
-            if (sentence.index, plain(target.answer)) in tested:
-                continue
             spans = [(target.start, target.end, target.answer)]
             probe = _probe(
                 "cloze", _cloze_prompt(sentence, spans, 0), target.answer, source, cue, "cloze", sentence.lead
@@ -482,7 +488,7 @@ def _clozes(
     for candidate in sorted(candidates, key=lambda c: (-c.priority, c.sentence)):
         if candidate.failures == 0:
             chosen.append(candidate.draft)
-            if len(chosen) == MAX_CLOZE_NOTES:
+            if len(chosen) >= room:
                 break
     return chosen
 

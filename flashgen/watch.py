@@ -23,6 +23,7 @@ from .report import Report
 Outcome = Report | FlashgenError
 STEP_MS = 30  # a change is taken once no other change has come for this long
 DEBOUNCE_MS = 1000  # ... or once changes have kept coming for this long
+RUST_TIMEOUT_MS = 1000  # how often the watcher wakes up with no change (to notice `stop`)
 
 
 def relevant(path: Path, options: Options) -> bool:
@@ -48,8 +49,7 @@ def watch(
     """Build, then rebuild on every relevant change until `stop` is set (or Ctrl-C)."""
     options = _rebuild(load, report)
     roots = [p for p in (options.paths if options else ()) if p.exists()] or [Path(".")]
-    if ready:
-        ready()
+    watching = False
     for changes in watchfiles.watch(
         *roots,
         stop_event=stop,
@@ -57,7 +57,18 @@ def watch(
         debounce=DEBOUNCE_MS,
         raise_interrupt=False,
         watch_filter=None,
+        rust_timeout=RUST_TIMEOUT_MS,
+        yield_on_timeout=True,
     ):
+        if not watching:
+            # The watcher runs from here on. Notes saved during the first build were not seen by
+            # it: build once more (when nothing changed, that costs one look at the stamp).
+            watching = True
+            options = _rebuild(load, report, quiet_when_unchanged=True) or options
+            if ready:
+                ready()
+        if not changes:
+            continue
         current = options or _safe_load(load, report)
         if current is None or not any(relevant(Path(p), current) for _, p in changes):
             continue
@@ -72,12 +83,16 @@ def _safe_load(load: Callable[[], Options], report: Callable[[Outcome], None]) -
         return None
 
 
-def _rebuild(load: Callable[[], Options], report: Callable[[Outcome], None]) -> Options | None:
+def _rebuild(
+    load: Callable[[], Options], report: Callable[[Outcome], None], *, quiet_when_unchanged: bool = False
+) -> Options | None:
     options = _safe_load(load, report)
     if options is None:
         return None
     try:
-        report(build(options))
+        result = build(options)
+        if not (quiet_when_unchanged and not result.written and not result.failures):
+            report(result)
     except FlashgenError as exc:
         report(exc)
     return options
