@@ -23,10 +23,12 @@ from flashgen.config import load_options
 from flashgen.harvest import harvest
 
 
-def score_folder(folder: Path, generator: str = "rules") -> tuple[quality.DeckScore, list[quality.Probe], int, int]:
+def score_folder(
+    folder: Path, generator: str = "rules", prose: bool = False
+) -> tuple[quality.DeckScore, list[quality.Probe], int, int]:
     """Score the cards `generator` makes from `folder` (an LLM's answers are cached in a temp folder)."""
     with tempfile.TemporaryDirectory() as out:
-        options = load_options([folder], name="quality", output=Path(out), generator=generator)
+        options = load_options([folder], name="quality", output=Path(out), generator=generator, prose=prose)
         crop, _ = refine(options, harvest(options))
     probes = [p for card in crop.cards for p in probes_of(card)]
     empty_clozes = sum(1 for c in crop.cards if c.kind == "cloze" and "{{c" not in c.front)
@@ -40,13 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the scores as JSON")
     parser.add_argument("--worst", type=int, default=0, help="print N failing cards per folder")
     parser.add_argument("--generator", choices=["rules", "llm"], default="rules", help="who writes the cards")
+    parser.add_argument("--prose", action="store_true", help="also make cards from paragraphs of headed sections")
     args = parser.parse_args(argv)
     results = {}
     for folder in args.folders:
         if not folder.exists():
             print(f"{folder}: not here, skipped")
             continue
-        deck, probes, empty_clozes, leaked = score_folder(folder, args.generator)
+        deck, probes, empty_clozes, leaked = score_folder(folder, args.generator, args.prose)
         results[str(folder)] = {
             "cards": deck.probes,
             "takeaways": deck.takeaways,

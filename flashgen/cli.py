@@ -81,6 +81,9 @@ def _output_options(func: F) -> F:
             ),
             click.option("--generator", type=click.Choice(["rules", "llm"]), help="Who writes the cards [rules]."),
             click.option(
+                "--prose/--no-prose", default=None, help="Also make cards from the paragraphs of headed sections [no]."
+            ),
+            click.option(
                 "--max-requests", "llm_max_requests", type=int, help="With --generator llm: at most N requests."
             ),
         )
@@ -174,9 +177,10 @@ def watch(paths: tuple[Path, ...], config_file: Path | None, quiet: bool, **opti
 @_paths
 @click.option("--deck", help="Deck name template, e.g. '{root}::{category}'.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def preview(paths: tuple[Path, ...], fmt: str, deck: str | None) -> None:
+@click.option("--prose/--no-prose", default=None, help="Also make cards from the paragraphs of headed sections.")
+def preview(paths: tuple[Path, ...], fmt: str, deck: str | None, prose: bool | None) -> None:
     """Show the cards the notes in PATHS would make, without writing a deck."""
-    opts = _run(load_options, paths, deck=deck)
+    opts = _run(load_options, paths, deck=deck, prose=prose)
     crop = _run(harvest, opts)
     rows: list[dict[str, object]] = [
         {
@@ -218,9 +222,10 @@ def _print_table(rows: list[dict[str, object]]) -> None:
 @main.command()
 @_paths
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any takeaway makes poor cards.")
-def check(paths: tuple[Path, ...], strict: bool) -> None:
+@click.option("--prose/--no-prose", default=None, help="Also check the paragraphs of headed sections.")
+def check(paths: tuple[Path, ...], strict: bool, prose: bool | None) -> None:
     """List takeaways in PATHS that make poor cards, as path:line: message."""
-    opts = _run(load_options, paths)
+    opts = _run(load_options, paths, prose=prose)
     crop, problems = _run(run_check, opts)
     for problem in crop.failures:
         click.echo(f"error: {problem}", err=True)

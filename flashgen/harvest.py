@@ -68,7 +68,7 @@ def harvest_note(file: notes.NoteFile, options: Options, data: bytes | None = No
     try:
         raw = notes.read_bytes(file) if data is None else data
         note = notes.parse_note(notes.decode(raw, file.path), file)
-        found = takeaways.extract(note)
+        found = takeaways.extract(note, prose=options.prose)
         made = cards_stage.generate(note, found, options)
     except SourceError as exc:
         return NoteResult(file.rel, failure=exc.problem)

@@ -95,8 +95,9 @@ def _parser() -> MarkdownIt:
 _MD = _parser()
 
 
-def extract(note: SourceNote) -> tuple[Takeaway, ...]:
-    """The takeaways of a note, in document order."""
+def extract(note: SourceNote, *, prose: bool = False) -> tuple[Takeaway, ...]:
+    """The takeaways of a note, in document order. With `prose`, the paragraphs of headed
+    sections are takeaways too (for notes written as prose rather than bullets)."""
     tokens = _MD.parse(note.body)
     for token in tokens:
         # Only the block structure is walked; inline children (emphasis nested a thousand deep
@@ -107,10 +108,36 @@ def extract(note: SourceNote) -> tuple[Takeaway, ...]:
     blocks = [b for b in root.children if not _is_noise(b)]
     marked = _Reader(note, drop_links=False)
     found = tuple(t for lst, section in _marked_lists(blocks) for t in marked.items(lst, section))
-    if found:
-        return found
-    fallback = _Reader(note, drop_links=True)
-    return tuple(t for lst, section in _fallback_lists(blocks) for t in fallback.items(lst, section))
+    if not found:
+        fallback = _Reader(note, drop_links=True)
+        found = tuple(t for lst, section in _fallback_lists(blocks) for t in fallback.items(lst, section))
+    if prose:
+        found = tuple(sorted((*found, *_prose(blocks, note)), key=lambda t: t.line))
+    return found
+
+
+PROSE_MIN_WORDS = 8  # a shorter paragraph is a caption or a transition, not a takeaway
+
+
+def _prose(blocks: Sequence[SyntaxTreeNode], note: SourceNote) -> Iterator[Takeaway]:
+    """The paragraphs under headings (not the intro before the first heading, not lead-ins to a
+    list, not "Further reading" sections)."""
+    section = ""
+    excluded_level = 0
+    for block in blocks:
+        level = _heading_level(block)
+        if level:
+            section = _inline_text(block)
+            if excluded_level and level <= excluded_level:
+                excluded_level = 0
+            if not excluded_level and _NOT_KNOWLEDGE.search(section):
+                excluded_level = level
+            continue
+        if block.type != "paragraph" or not section or excluded_level or block.map is None:
+            continue
+        text = _inline_text(block)
+        if len(text.split()) >= PROSE_MIN_WORDS and not _is_lead_in(block) and not _is_link(text, 3):
+            yield Takeaway(note, text, note.body_line + block.map[0], section)
 
 
 def _items(lst: SyntaxTreeNode) -> list[SyntaxTreeNode]:
