@@ -11,30 +11,38 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import filelock
 
-from . import cards as cards_stage
-from . import drafts, identity, llm, lock, package, quality
-from .cache import Cache, Signature, Stamp, signature
+from .cache import Signature, Stamp, signature
 from .config import Options
-from .errors import BusyError, OutputError, SourceProblem
-from .harvest import Harvest, NothingToBuild, Progress, find_notes, harvest
-from .identity import Plan
+from .errors import BusyError, NothingToBuild, OutputError, SourceProblem
+from .notes import find_notes
 from .report import PLAN_ORDER, Change, Report
+
+# The stages are imported when a build has work to do: a build that finds nothing changed
+# reads one small file and should not pay for loading the parsers.
+if TYPE_CHECKING:
+    from . import identity, llm
+    from .harvest import Harvest, Progress
+    from .identity import Plan
 
 LOCK_TIMEOUT = 120.0  # seconds a build waits for another build of the same deck to finish
 
 
 def build(options: Options, *, now: int | None = None, prune: bool = False, progress: Progress | None = None) -> Report:
     """Build the package and lock file for `options`; return what happened."""
-    files = find_notes(options)
+    files = find_notes(options.paths, options.output)
     stamp_path, cache_path = _state_paths(options)
     note_signatures = {str(f.path): signature(f.path) for f in files}
     if not options.dry_run and not prune:
         unchanged = _unchanged(options, stamp_path, note_signatures)
         if unchanged is not None:
             return unchanged
+    from .cache import Cache
+    from .harvest import harvest
+
     cache = Cache.load(cache_path, options.cache_key())
     crop = harvest(options, files, cache=cache, progress=progress)
     crop, llm_stats = refine(options, crop, progress)
@@ -60,6 +68,8 @@ def refine(options: Options, crop: Harvest, progress: Progress | None = None) ->
     """With `generator: llm`, the language model's cards where they pass the checks."""
     if options.generator != "llm":
         return crop, None
+    from . import llm
+
     settings = llm.Settings.from_environment(
         base_url=options.llm_base_url,
         model=options.llm_model,
@@ -139,6 +149,8 @@ def _output_lock(options: Options) -> Iterator[None]:
 
 
 def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -> Report:
+    from . import identity, lock, package
+
     previous = lock.load(options.lock_path)
     clock = int(time.time()) if now is None else now
     plan = identity.assign(crop.cards, previous, clock, prune=prune, keep=crop.failed_notes)
@@ -197,6 +209,10 @@ def _card_count(item: identity.Identity) -> int:
 
 def check(options: Options) -> tuple[Harvest, tuple[SourceProblem, ...]]:
     """Takeaways that make poor cards, each with advice for its author, as `path:line: message`."""
+    from . import cards as cards_stage
+    from . import drafts, quality
+    from .harvest import harvest
+
     crop = harvest(options)
     by_takeaway: dict[int, list[cards_stage.Card]] = {}
     for card in crop.cards:
@@ -212,10 +228,13 @@ def check(options: Options) -> tuple[Harvest, tuple[SourceProblem, ...]]:
 
 def plan_only(options: Options, *, now: int | None = None) -> tuple[Harvest, Plan]:
     """The plan of a build without writing anything (for sync)."""
+    from . import identity, lock
+    from .harvest import harvest
+
     crop = harvest(options)
     previous = lock.load(options.lock_path)
     clock = int(time.time()) if now is None else now
     return crop, identity.assign(crop.cards, previous, clock, keep=crop.failed_notes)
 
 
-__all__: Sequence[str] = ("Harvest", "NothingToBuild", "build", "check", "harvest", "plan_only")
+__all__: Sequence[str] = ("NothingToBuild", "build", "check", "plan_only", "refine")

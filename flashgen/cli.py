@@ -11,18 +11,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
 from . import __version__
 from .build import build as run_build
 from .build import check as run_check
-from .cards import probes_of
 from .config import Options, load_options
 from .errors import FlashgenError
-from .harvest import Progress, harvest
 from .report import Report
+
+if TYPE_CHECKING:
+    from .harvest import Progress
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -180,6 +181,9 @@ def watch(paths: tuple[Path, ...], config_file: Path | None, quiet: bool, **opti
 @click.option("--prose/--no-prose", default=None, help="Also make cards from the paragraphs of headed sections.")
 def preview(paths: tuple[Path, ...], fmt: str, deck: str | None, prose: bool | None) -> None:
     """Show the cards the notes in PATHS would make, without writing a deck."""
+    from .cards import probes_of
+    from .harvest import harvest
+
     opts = _run(load_options, paths, deck=deck, prose=prose)
     crop = _run(harvest, opts)
     rows: list[dict[str, object]] = [

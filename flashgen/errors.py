@@ -21,6 +21,10 @@ class OutputError(FlashgenError):
     """The package or lock file could not be written."""
 
 
+class NothingToBuild(FlashgenError):
+    """No notes, or no takeaways in any note."""
+
+
 class BusyError(OutputError):
     """Another flashgen process holds the output folder."""
 

@@ -19,14 +19,11 @@ from . import cards as cards_stage
 from . import notes, takeaways
 from .cache import Cache
 from .config import Options
-from .errors import FlashgenError, SourceError, SourceProblem
+from .errors import SourceError, SourceProblem
+from .notes import find_notes
 
 PARALLEL_FROM = 400  # notes to parse before a second process pays for its start
 Progress = Callable[[int, int], None]  # (notes done, notes in all)
-
-
-class NothingToBuild(FlashgenError):
-    """No notes, or no takeaways in any note."""
 
 
 @dataclass(frozen=True)
@@ -53,14 +50,6 @@ class Harvest:
     without_takeaways: tuple[str, ...]
     warnings: tuple[SourceProblem, ...] = ()
     parsed: int = 0  # notes read and parsed in this run (the rest came from the cache)
-
-
-def find_notes(options: Options) -> list[notes.NoteFile]:
-    files = notes.discover(options.paths, exclude=[options.output])
-    if not files:
-        shown = ", ".join(str(p) for p in options.paths)
-        raise NothingToBuild(f"no notes (.md, .markdown) found in {shown}")
-    return files
 
 
 def harvest_note(file: notes.NoteFile, options: Options, data: bytes | None = None) -> NoteResult:
@@ -98,7 +87,7 @@ def harvest(
     jobs: int | None = None,
 ) -> Harvest:
     """Make the cards of every note, from the cache where it is still valid."""
-    files = find_notes(options) if files is None else files
+    files = find_notes(options.paths, options.output) if files is None else files
     results: dict[int, NoteResult] = {}
     todo: list[int] = []
     for index, file in enumerate(files):

@@ -50,10 +50,8 @@ class MediaResolver:
         if not relative:
             return None
         root = self.root.resolve()
-        if relative.startswith("/"):
-            candidate = root / relative.lstrip("/")  # site-root relative, as Jekyll and Hugo write them
-        else:
-            candidate = self.note_path.parent / relative
+        # "/assets/x.png" is relative to the site's root, as Jekyll and Hugo write it.
+        candidate = root / relative.lstrip("/") if relative.startswith("/") else self.note_path.parent / relative
         try:
             resolved = candidate.resolve()
         except (OSError, RuntimeError):

@@ -23,7 +23,7 @@ from frontmatter.default_handlers import BaseHandler, YAMLHandler
 from yaml.constructor import ConstructorError
 from yaml.reader import ReaderError
 
-from .errors import SourceError
+from .errors import NothingToBuild, SourceError
 
 NOTE_SUFFIXES = (".md", ".markdown")
 MAX_NOTE_BYTES = 32 * 2**20  # a bigger "note" is a dump or a log; reading it would take minutes
@@ -137,6 +137,16 @@ def discover(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> list[NoteFi
             # and a missing one is reported by `read_note`.
             found.setdefault(_resolved(given), NoteFile(given, given.parent))
     return sorted(found.values(), key=lambda f: (f.rel, str(f.path)))
+
+
+def find_notes(paths: Iterable[Path], output: Path) -> list[NoteFile]:
+    """The notes to build: `discover`, or an error when there are none."""
+    paths = tuple(paths)
+    files = discover(paths, exclude=[output])
+    if not files:
+        shown = ", ".join(str(p) for p in paths)
+        raise NothingToBuild(f"no notes (.md, .markdown) found in {shown}")
+    return files
 
 
 def _resolved(path: Path) -> Path:

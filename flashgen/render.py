@@ -48,8 +48,10 @@ _ATTRIBUTES = {
     "div": {"class"},
 }
 # Tags removed with everything inside them.
-_DROPPED = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "template", "noscript",
-            "svg", "math", "title", "textarea", "select", "button", "form", "input", "link", "meta", "base"}  # fmt: skip
+_DROPPED = {
+    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "template", "noscript",
+    "svg", "math", "title", "textarea", "select", "button", "form", "input", "link", "meta", "base",
+}  # fmt: skip
 # Every tag name HTML knows; `<Foo>` or `Vec<T>` that is not one of them is text, shown as written.
 _HTML_TAGS = _TAGS | _DROPPED | {
     "address", "area", "article", "aside", "audio", "bdi", "bdo", "big", "body", "canvas", "center", "cite",
@@ -192,9 +194,13 @@ def _render_math_display(self: Any, tokens: Sequence[Token], idx: int, options: 
 
 def _render_math_double(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     # `$$...$$` inside a sentence (kramdown style) is inline math; alone, it is display math.
-    alone = all(t.type == "softbreak" or (t.type == "text" and not t.content.strip()) for i, t in enumerate(tokens) if i != idx)
-    return _render_math_display(self, tokens, idx, options, env) if alone else _render_math_inline(
-        self, tokens, idx, options, env
+    alone = all(
+        t.type == "softbreak" or (t.type == "text" and not t.content.strip()) for i, t in enumerate(tokens) if i != idx
+    )
+    return (
+        _render_math_display(self, tokens, idx, options, env)
+        if alone
+        else _render_math_inline(self, tokens, idx, options, env)
     )
 
 

@@ -30,10 +30,11 @@ from .build import _output_lock, _state_paths, refine
 from .cache import Cache
 from .cards import REMOVED_TAG
 from .config import Options
-from .errors import FlashgenError
-from .harvest import NothingToBuild, find_notes, harvest
+from .errors import FlashgenError, NothingToBuild
+from .harvest import harvest
 from .identity import Identity
 from .media import MediaFile
+from .notes import find_notes
 
 
 class SyncError(FlashgenError):
@@ -263,7 +264,7 @@ def sync(
     now: int | None = None,
 ) -> SyncReport:
     """Build the notes, compare with what Anki holds and bring Anki up to date (unless dry run)."""
-    files = find_notes(options)
+    files = find_notes(options.paths, options.output)
     _, cache_path = _state_paths(options)
     cache = Cache.load(cache_path, options.cache_key())
     crop = harvest(options, files, cache=cache)
