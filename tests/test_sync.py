@@ -3,6 +3,7 @@ through a collection file and through AnkiConnect."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from flashgen.sync import SyncError, SyncReport, sync
 
 from .ankiconnect_server import AnkiConnectServer
 from .conftest import write_notes
+from .test_rendering import PNG
 
 NOTES = {
     "sleep.md": """
@@ -233,10 +235,12 @@ def test_sync_through_ankiconnect(tmp_path: Path) -> None:
                 [note] = [n for n in _notes_with(col, "ultraviolet") if n.note_type()["name"] == "flashgen Cloze"]
                 note.tags.append("leech")
                 col.update_note(note)
+            (vault / "eye.png").write_bytes(PNG)
             (vault / "bees.md").write_text(
                 (vault / "bees.md")
                 .read_text()
                 .replace("Honey bees see", "Honey bees can see")
+                .replace("light.", "light: ![compound eye](eye.png)")
                 .replace("[Biology]", "[Insects]")
             )
             (vault / "sleep.md").write_text(
@@ -251,8 +255,18 @@ def test_sync_through_ankiconnect(tmp_path: Path) -> None:
                 assert "can see" in _plain(note["Text"]) and "leech" in note.tags
                 assert {col.decks.name(c.did) for c in note.cards()} == {"vault::Insects"}
                 assert not _notes_with(col, "emotional memories")
+                # the image of the updated note was stored through storeMediaFile, under its packed name
+                [media] = [m for m in os.listdir(col.media.dir()) if m.startswith("eye-")]
+                assert (Path(col.media.dir()) / media).read_bytes() == PNG and media in note["Text"]
             actions = {r.get("action") for r in server.requests}
-            assert {"importPackage", "updateNote", "changeDeck", "deleteNotes", "notesInfo"} <= actions
+            assert {
+                "importPackage",
+                "updateNote",
+                "changeDeck",
+                "deleteNotes",
+                "notesInfo",
+                "storeMediaFile",
+            } <= actions
             assert all("s3cret" not in line for line in [*report.plan.lines(), report.summary(), repr(target)])
 
             with pytest.raises(SyncError, match="api key"):
