@@ -130,8 +130,12 @@ def discover(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> list[NoteFi
         given = Path(given)
         if given.is_dir():
             root = given
-            for path in _walk(given, excluded):
-                found.setdefault(_resolved(path), NoteFile(path, root))
+            real_root = _resolved(given)
+            for path, linked in _walk(given, excluded):
+                # Without links, a file's real path is its root's real path and its place below
+                # it (folder links are not followed): only linked files need resolving.
+                key = _resolved(path) if linked else real_root / path.relative_to(given)
+                found.setdefault(key, NoteFile(path, root))
         else:
             # A file named on the command line is read whatever its suffix,
             # and a missing one is reported by `read_note`.
@@ -156,17 +160,40 @@ def _resolved(path: Path) -> Path:
         return path.absolute()
 
 
-def _walk(folder: Path, excluded: set[Path]) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        here = Path(dirpath)
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if d not in SKIPPED_DIRS and not d.startswith(".") and _resolved(here / d) not in excluded
-        )
-        for name in sorted(filenames):
+def _walk(folder: Path, excluded: set[Path]) -> Iterator[tuple[Path, bool]]:
+    """Note files below `folder` and whether each is a symbolic link; links to folders are not
+    followed, so a link loop cannot hang the walk."""
+    stack = [folder]
+    while stack:
+        here = stack.pop()
+        try:
+            entries = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError:
+            continue  # an unreadable folder holds no notes we can read
+        folders = []
+        for entry in entries:
+            name = entry.name
+            linked = entry.is_symlink()
+            if not linked and entry.is_dir(follow_symlinks=False):
+                if (
+                    name not in SKIPPED_DIRS
+                    and not name.startswith(".")
+                    and _resolved(Path(entry.path)) not in excluded
+                ):
+                    folders.append(Path(entry.path))
+                continue
+            if linked and _links_to_folder(entry):
+                continue
             if name.lower().endswith(NOTE_SUFFIXES) and not name.startswith("."):
-                yield here / name
+                yield Path(entry.path), linked
+        stack.extend(reversed(folders))
+
+
+def _links_to_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False  # a broken link or a loop: read as a note, so that it is reported
 
 
 def read_note(file: NoteFile) -> SourceNote:
