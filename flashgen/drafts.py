@@ -302,7 +302,7 @@ def drafts(takeaway: Takeaway, cue: str, lead: str = "") -> list[Draft]:
     out.extend(_children(takeaway, cue))
     if not any(d.kind == "basic" for d in out):
         out.append(_completion(text, extra))
-    return _number_roles(out)
+    return number_roles(out)
 
 
 def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Candidate | None:
@@ -557,7 +557,7 @@ def _completion(text: str, extra: str) -> Draft:
     return Draft("basic", "qa:complete", prompt, f"… {rest}" if cue else rest, extra)
 
 
-def _number_roles(found: Sequence[Draft]) -> list[Draft]:
+def number_roles(found: Sequence[Draft]) -> list[Draft]:
     """A role that recurs in one takeaway gets an index: "qa:blank", "qa:blank:2", ..."""
     counts: dict[str, int] = {}
     out = []

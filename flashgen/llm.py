@@ -30,7 +30,7 @@ from typing import Any
 
 from . import cards as cards_stage
 from . import quality
-from .drafts import Draft, plain
+from .drafts import Draft, number_roles, plain
 from .errors import FlashgenError, SourceProblem
 from .harvest import Harvest
 from .lock import write_atomic
@@ -211,7 +211,7 @@ def _validated(
     if not any(d.kind == "basic" for d in kept):
         reason = f"failed the checks ({'; '.join(rejected)})" if rejected else "had no question/answer card"
         return (), f"the language model's cards {reason}"
-    cards = cards_stage.from_drafts(rule_cards[0], _numbered(kept))
+    cards = cards_stage.from_drafts(rule_cards[0], number_roles(kept))
     if not any(c.kind == "basic" for c in cards):
         return (), "the language model's cards were empty once sanitised"
     return cards, ""
@@ -273,17 +273,6 @@ def _hide(number: str) -> Callable[[re.Match[str]], str]:
         return "[...]" if match.group(1) == number else match.group(2)
 
     return shown
-
-
-def _numbered(found: Sequence[Draft]) -> list[Draft]:
-    counts: dict[str, int] = {}
-    out = []
-    for draft in found:
-        counts[draft.role] = counts.get(draft.role, 0) + 1
-        n = counts[draft.role]
-        extra = draft.extra
-        out.append(replace(draft, role=draft.role if n == 1 else f"{draft.role}:{n}", extra=extra))
-    return out
 
 
 class _Client:

@@ -122,18 +122,8 @@ PROSE_MIN_WORDS = 8  # a shorter paragraph is a caption or a transition, not a t
 def _prose(blocks: Sequence[SyntaxTreeNode], note: SourceNote) -> Iterator[Takeaway]:
     """The paragraphs under headings (not the intro before the first heading, not lead-ins to a
     list, not "Further reading" sections)."""
-    section = ""
-    excluded_level = 0
-    for block in blocks:
-        level = _heading_level(block)
-        if level:
-            section = _inline_text(block)
-            if excluded_level and level <= excluded_level:
-                excluded_level = 0
-            if not excluded_level and _NOT_KNOWLEDGE.search(section):
-                excluded_level = level
-            continue
-        if block.type != "paragraph" or not section or excluded_level or block.map is None:
+    for block, section, excluded in _sections(blocks):
+        if block.type != "paragraph" or not section or excluded or block.map is None:
             continue
         text = _inline_text(block)
         if len(text.split()) >= PROSE_MIN_WORDS and not _is_lead_in(block) and not _is_link(text, 3):
@@ -220,18 +210,26 @@ def _is_lead_in(block: SyntaxTreeNode) -> bool:
     return rest != plain and len(re.findall(r"\w+", rest)) <= 2 and len(re.sub(r"\W", "", rest)) <= 12
 
 
-def _fallback_lists(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTreeNode, str]]:
+def _sections(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTreeNode, str, bool]]:
+    """Each block that is not a heading, with the heading it stands under and whether that
+    section holds references ("Further reading", ...) rather than knowledge."""
     excluded_level = 0
     section = ""
     for block in blocks:
         level = _heading_level(block)
-        if level:
-            section = _inline_text(block)
-            if excluded_level and level <= excluded_level:
-                excluded_level = 0
-            if not excluded_level and _NOT_KNOWLEDGE.search(section):
-                excluded_level = level
-        elif block.type in _LIST_TYPES and not excluded_level and not _only_links(block) and not _is_index(block):
+        if not level:
+            yield block, section, bool(excluded_level)
+            continue
+        section = _inline_text(block)
+        if excluded_level and level <= excluded_level:
+            excluded_level = 0
+        if not excluded_level and _NOT_KNOWLEDGE.search(section):
+            excluded_level = level
+
+
+def _fallback_lists(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTreeNode, str]]:
+    for block, section, excluded in _sections(blocks):
+        if block.type in _LIST_TYPES and not excluded and not _only_links(block) and not _is_index(block):
             yield block, section
 
 

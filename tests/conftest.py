@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.scheduler.v3 import CardAnswer
 
 from flashgen.build import build
 from flashgen.config import load_options
@@ -39,6 +40,25 @@ class Anki:
 
     def deck_of(self, note: object) -> str:
         return self.col.decks.name(note.cards()[0].did)  # type: ignore[attr-defined]
+
+
+def study(col: Collection, deck: str | None = None, answers: int = 50) -> list[int]:
+    """Answer up to `answers` cards of `deck` (every deck when None) with Anki's own scheduler,
+    "Easy", so they graduate to review cards with an interval and a review log; their card ids."""
+    decks = [col.decks.id_for_name(deck)] if deck else [d.id for d in col.decks.all_names_and_ids()]
+    studied = []
+    for deck_id in decks:
+        col.decks.select(deck_id)
+        for _ in range(answers):
+            queued = col.sched.get_queued_cards(fetch_limit=1)
+            if not queued.cards:
+                break
+            top = queued.cards[0]
+            card = col.get_card(top.card.id)
+            card.start_timer()
+            col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=CardAnswer.EASY))
+            studied.append(card.id)
+    return studied
 
 
 @pytest.fixture

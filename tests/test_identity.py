@@ -8,14 +8,13 @@ import time
 from pathlib import Path
 
 from anki.collection import Collection
-from anki.scheduler.v3 import CardAnswer
 
 from flashgen import identity
 from flashgen.build import build
 from flashgen.config import load_options
 from flashgen.lock import Lock
 
-from .conftest import Anki, Builder, write_notes
+from .conftest import Anki, Builder, study, write_notes
 
 # Builds run at the real time: Anki stamps notes it adds with the time of the import, so a
 # build dated in the future or the past would not show what users see.
@@ -57,23 +56,6 @@ def _plain(html: str) -> str:
     return re.sub(r"\{\{c\d+::(.*?)\}\}", r"\1", re.sub(r"<[^>]+>", "", html))
 
 
-def _study(col: Collection, deck: str, answers: int) -> list[int]:
-    """Answer up to `answers` cards of `deck` with Anki's scheduler ("Easy": they graduate to
-    review cards with an interval); return their card ids."""
-    col.decks.select(col.decks.id_for_name(deck))
-    studied = []
-    for _ in range(answers):
-        queued = col.sched.get_queued_cards(fetch_limit=1)
-        if not queued.cards:
-            break
-        top = queued.cards[0]
-        card = col.get_card(top.card.id)
-        card.start_timer()
-        col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=CardAnswer.EASY))
-        studied.append(card.id)
-    return studied
-
-
 def _history(col: Collection, card_id: int) -> tuple[int, int, int]:
     card = col.get_card(card_id)
     reviews = col.db.scalar("select count() from revlog where cid = ?", card_id)
@@ -99,7 +81,7 @@ def test_edits_keep_identity_and_history_through_default_import(anki: Anki, run_
     col = anki.col
 
     # Study every card so that intervals and review logs exist.
-    studied = set(_study(col, "vault", 40))
+    studied = set(study(col, "vault", 40))
     assert len(studied) == len(col.find_cards(""))
 
     typo = _qa_note_of(anki, "Affordances are the relationships")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection
-from anki.scheduler.v3 import CardAnswer
 from click.testing import CliRunner
 
 from flashgen.ankiconnect import AnkiConnect
@@ -21,7 +20,7 @@ from flashgen.config import load_options
 from flashgen.sync import SyncError, SyncReport, sync
 
 from .ankiconnect_server import AnkiConnectServer
-from .conftest import write_notes
+from .conftest import study, write_notes
 from .test_rendering import PNG
 
 NOTES = {
@@ -60,19 +59,6 @@ def _history(col: Collection, card_id: int) -> tuple[int, int]:
     return card.reps, col.db.scalar("select count() from revlog where cid = ?", card_id)
 
 
-def _study(col: Collection) -> None:
-    for deck in col.decks.all_names_and_ids():
-        col.decks.select(deck.id)
-        for _ in range(50):
-            queued = col.sched.get_queued_cards(fetch_limit=1)
-            if not queued.cards:
-                break
-            top = queued.cards[0]
-            card = col.get_card(top.card.id)
-            card.start_timer()
-            col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=CardAnswer.EASY))
-
-
 @contextmanager
 def _open(path: Path) -> Iterator[Collection]:
     col = Collection(str(path))
@@ -109,7 +95,7 @@ def test_sync_collection_file_end_to_end(tmp_path: Path, collection_file: Path) 
         added = len(col.find_notes('"note:flashgen Q/A" OR "note:flashgen Cloze"'))
         assert added == len(report.plan.add)
         assert col.find_notes('"deck:Mine"')  # the user's note is there
-        _study(col)
+        study(col)
         [pressure] = [
             n for n in _notes_with(col, "creates sleep pressure") if n.note_type()["name"] == "flashgen Cloze"
         ]
