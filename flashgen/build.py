@@ -26,7 +26,6 @@ from .report import PLAN_ORDER, Change, Report
 if TYPE_CHECKING:
     from . import identity, llm
     from .harvest import Harvest, Progress
-    from .identity import Plan
 
 LOCK_TIMEOUT = 120.0  # seconds a build waits for another build of the same deck to finish
 
@@ -226,15 +225,4 @@ def check(options: Options) -> tuple[Harvest, tuple[SourceProblem, ...]]:
     return crop, tuple(sorted(problems, key=lambda p: (str(p.path), p.line)))
 
 
-def plan_only(options: Options, *, now: int | None = None) -> tuple[Harvest, Plan]:
-    """The plan of a build without writing anything (for sync)."""
-    from . import identity, lock
-    from .harvest import harvest
-
-    crop = harvest(options)
-    previous = lock.load(options.lock_path)
-    clock = int(time.time()) if now is None else now
-    return crop, identity.assign(crop.cards, previous, clock, keep=crop.failed_notes)
-
-
-__all__: Sequence[str] = ("NothingToBuild", "build", "check", "plan_only", "refine")
+__all__: Sequence[str] = ("NothingToBuild", "build", "check", "refine")
