@@ -59,7 +59,9 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
             if llm_stats is not None and llm_stats.retry_later:
                 Stamp.remove(stamp_path)  # the model must be asked again next time
             else:
-                _stamp(options, stamp_path, note_signatures, report)
+                # The images the cards show are inputs too: a changed image must rebuild.
+                media = {str(m.path): signature(m.path) for c in crop.cards for m in c.media}
+                _stamp(options, stamp_path, {**note_signatures, **media}, report)
     return report
 
 
@@ -91,7 +93,11 @@ def _outputs(options: Options) -> dict[str, Signature | None]:
 def _unchanged(options: Options, stamp_path: Path, notes: dict[str, Signature | None]) -> Report | None:
     """The last build's report, when no note, option or output has changed since it."""
     stamp = Stamp.load(stamp_path)
-    if stamp is None or stamp.key != options.cache_key() or dict(stamp.notes) != notes:
+    if stamp is None or stamp.key != options.cache_key():
+        return None
+    inputs = dict(notes)
+    inputs.update({path: signature(Path(path)) for path in stamp.notes if path not in notes})  # images
+    if dict(stamp.notes) != inputs:
         return None
     if dict(stamp.outputs) != _outputs(options) or None in stamp.outputs.values():
         return None

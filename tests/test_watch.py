@@ -61,3 +61,18 @@ def test_watch_rebuilds_reports_failures_and_stops(tmp_path: Path) -> None:
         thread.join(10)
     assert not thread.is_alive()
     assert outcomes.empty()
+
+
+def test_a_changed_image_rebuilds_even_when_no_note_changed(tmp_path: Path) -> None:
+    from flashgen.build import build
+
+    from .test_rendering import PNG
+
+    vault = write_notes(tmp_path / "vault", {"a.md": "- The diagram: ![d](d.png) shows **owls**.\n"})
+    (vault / "d.png").write_bytes(PNG)
+    options = load_options([vault], output=tmp_path / "out")
+    assert build(options).written
+    assert not build(options).written  # nothing changed
+    (vault / "d.png").write_bytes(PNG + b"changed")
+    report = build(options)
+    assert report.written and report.plan["updated"] >= 1
