@@ -5,7 +5,6 @@ notes -> takeaways -> cards (see `harvest`) -> identities -> package and lock fi
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ import filelock
 from .cache import Signature, Stamp, signature
 from .config import Options
 from .errors import BusyError, NothingToBuild, OutputError, SourceProblem
-from .notes import find_notes
+from .notes import NoteFile, find_notes
 from .report import PLAN_ORDER, Change, Report
 
 # The stages are imported when a build has work to do: a build that finds nothing changed
@@ -39,6 +38,10 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
         unchanged = _unchanged(options, stamp_path, note_signatures)
         if unchanged is not None:
             return unchanged
+        if options.generator == "rules":
+            report = _incremental(options, stamp_path, files, note_signatures, now)
+            if report is not None:
+                return report
     from .cache import Cache
     from .harvest import harvest
 
@@ -87,7 +90,69 @@ def _state_paths(options: Options) -> tuple[Path, Path]:
 
 
 def _outputs(options: Options) -> dict[str, Signature | None]:
-    return {str(p): signature(p) for p in (options.package_path, options.lock_path)}
+    """The files a build writes, whose signatures tell whether anyone changed them since."""
+    from .incremental import paths_of
+
+    state = paths_of(options)
+    return {str(p): signature(p) for p in (options.package_path, options.lock_path, state.database, state.manifest)}
+
+
+def _incremental(
+    options: Options, stamp_path: Path, files: Sequence[NoteFile], notes: dict[str, Signature | None], now: int | None
+) -> Report | None:
+    """Redo only the notes that changed, when the last build's state allows it; None otherwise."""
+    stamp = Stamp.load(stamp_path)
+    if stamp is None or stamp.key != options.cache_key() or None in stamp.outputs.values():
+        return None
+    from . import incremental, lock
+
+    found = incremental.changes(files, stamp.notes, notes)
+    if found is None:
+        return None
+    redo, vanished = found
+    with _output_lock(options):
+        if dict(stamp.outputs) != _outputs(options):
+            return None  # someone changed the deck or its state since: build in full
+        delta = incremental.rebuild(options, redo, vanished, int(time.time()) if now is None else now)
+        if delta is None:
+            return None
+        plan = delta.plan
+        written = plan.changed
+        if written:
+            _remove_stale_temporaries(options)
+            try:
+                incremental.write(options, delta)
+                lock.write_atomic(options.lock_path, delta.lock_text)
+                incremental.save_manifest(options, delta.manifest)
+            except OSError as exc:
+                where = exc.filename2 or exc.filename or options.package_path
+                raise OutputError(f"cannot write {where}: {exc.strerror or exc}") from None
+        entries = delta.manifest.values()
+        anki_notes = sum(e["anki_notes"] for e in entries)
+        counts = {k: plan.count(k) for k in PLAN_ORDER}  # type: ignore[arg-type]
+        # Notes outside the redone ones are unchanged, but for those of takeaways removed earlier.
+        counts["unchanged"] += sum(
+            e["anki_notes"] - e["gone"] for rel, e in delta.manifest.items() if rel not in delta.affected
+        )
+        report = Report(
+            notes=len(files),
+            takeaways=sum(e["takeaways"] for e in entries),
+            anki_notes=anki_notes,
+            anki_cards=sum(e["anki_cards"] for e in entries),
+            failures=incremental.problems(delta.manifest, "failures"),
+            warnings=incremental.problems(delta.manifest, "warnings"),
+            without_takeaways=tuple(sorted(rel for rel, e in delta.manifest.items() if e["empty"])),
+            plan=counts,
+            changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),
+            package=options.package_path,
+            lock=options.lock_path,
+            written=written,
+            parsed=delta.crop.parsed,
+            incremental=True,
+        )
+        media = {file: signature(Path(file)) for e in entries for _, file in e["media"]}
+        _stamp(options, stamp_path, {**notes, **media}, report)
+    return report
 
 
 def _unchanged(options: Options, stamp_path: Path, notes: dict[str, Signature | None]) -> Report | None:
@@ -154,19 +219,22 @@ def _output_lock(options: Options) -> Iterator[None]:
 
 
 def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -> Report:
-    from . import identity, lock, package
+    from . import identity, incremental, lock, package
 
     previous = lock.load(options.lock_path)
     clock = int(time.time()) if now is None else now
     plan = identity.assign(crop.cards, previous, clock, prune=prune, keep=crop.failed_notes)
     exported = plan.identities
     written = False
-    if not options.dry_run and exported and (plan.changed or not options.package_path.exists()):
+    state = incremental.paths_of(options)
+    missing = not options.package_path.exists() or not state.database.exists() or not state.manifest.exists()
+    if not options.dry_run and exported and (plan.changed or missing):
         _remove_stale_temporaries(options)
         text = lock.dumps(plan.records())  # before the package, to keep the gap between the two writes short
         try:
-            package.write(exported, options.package_path, timestamp=now)
+            package.write(exported, options.package_path, timestamp=now, keep_database=state.database)
             lock.write_atomic(options.lock_path, text)
+            incremental.save_manifest(options, incremental.manifest(crop, plan))
         except OSError as exc:
             where = exc.filename2 or exc.filename or options.package_path  # os.replace: (temporary, final)
             raise OutputError(f"cannot write {where}: {exc.strerror or exc}") from None
@@ -175,7 +243,7 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
         notes=crop.notes,
         takeaways=crop.takeaways,
         anki_notes=len(exported),
-        anki_cards=sum(_card_count(i) for i in exported),
+        anki_cards=sum(package.card_count(i) for i in exported),
         failures=crop.failures,
         warnings=crop.warnings,
         without_takeaways=crop.without_takeaways,
@@ -194,6 +262,8 @@ def _remove_stale_temporaries(options: Options) -> None:
     for pattern in (f".{options.package_path.name}.*.tmp", f".{options.lock_path.name}.*.tmp"):
         for stale in options.output.glob(pattern):
             stale.unlink(missing_ok=True)
+    for stale in (options.output / ".flashgen").glob(f".{options.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def _change(item: identity.Identity) -> Change:
@@ -201,15 +271,6 @@ def _change(item: identity.Identity) -> Change:
     words = record.text.split()
     text = " ".join(words[:10]) + (" …" if len(words) > 10 else "")
     return Change(item.status, f"{record.path}:{record.line}", record.role, text)
-
-
-_CLOZE = re.compile(r"\{\{c(\d+)::")
-
-
-def _card_count(item: identity.Identity) -> int:
-    if item.card.kind == "cloze":
-        return len(set(_CLOZE.findall(item.front))) or 1
-    return 2 if item.card.reverse else 1
 
 
 def check(options: Options) -> tuple[Harvest, tuple[SourceProblem, ...]]:

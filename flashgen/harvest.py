@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
@@ -50,6 +50,9 @@ class Harvest:
     without_takeaways: tuple[str, ...]
     warnings: tuple[SourceProblem, ...] = ()
     parsed: int = 0  # notes read and parsed in this run (the rest came from the cache)
+    takeaways_by_note: dict[str, int] = field(default_factory=dict)  # note path -> takeaways
+    failure_notes: tuple[str, ...] = ()  # the note path of each failure
+    warning_notes: tuple[tuple[SourceProblem, str], ...] = ()  # each warning with its note path
 
 
 def harvest_note(file: notes.NoteFile, options: Options, data: bytes | None = None) -> NoteResult:
@@ -132,6 +135,9 @@ def harvest(
         without_takeaways=tuple(r.rel for r in ordered if r.failure is None and not r.takeaways),
         warnings=tuple(w for r in ordered for w in r.warnings),
         parsed=len(todo),
+        takeaways_by_note={r.rel: r.takeaways for r in ordered if r.failure is None},
+        failure_notes=tuple(r.rel for r in ordered if r.failure is not None),
+        warning_notes=tuple((w, r.rel) for r in ordered for w in r.warnings),
     )
 
 

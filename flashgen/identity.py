@@ -171,20 +171,27 @@ class _Old:
 
 
 def assign(
-    cards: Sequence[Card], lock: Lock, now: int, *, prune: bool = False, keep: Collection[str] = frozenset()
+    cards: Sequence[Card],
+    lock: Lock,
+    now: int,
+    *,
+    prune: bool = False,
+    keep: Collection[str] = frozenset(),
+    reserved: tuple[Collection[str], Collection[str]] = ((), ()),
 ) -> Plan:
     """Give every card its GUID, cloze numbers and modification time; find what was removed.
 
     Cards of the notes named in `keep` (notes that could not be read this time)
-    are left as the lock file has them, neither matched nor removed.
+    are left as the lock file has them, neither matched nor removed. `reserved` GUIDs and
+    takeaway ids belong to cards outside `lock` (an incremental build's unchanged notes).
     """
     new = _group(cards)
     kept = tuple(r for r in lock.records if r.path in keep)
     old = _old_takeaways(r for r in lock.records if r.path not in keep)
     _match(new, old)
 
-    used_tids = {r.takeaway for r in lock.records}
-    used_guids = {r.guid for r in lock.records}
+    used_tids = {r.takeaway for r in lock.records} | set(reserved[1])
+    used_guids = {r.guid for r in lock.records} | set(reserved[0])
     identities: list[Identity] = []
     for item in new:
         tid = item.old.tid if item.old else _fresh(takeaway_id(item.key, item.text, item.occurrence), used_tids)

@@ -81,14 +81,27 @@ def _record(raw: dict[str, object]) -> Record:
 
 def dumps(records: Iterable[Record]) -> str:
     """The lock file's text: one card per line, sorted by note and line, so diffs stay small."""
+    return wrap(lines(records))
+
+
+def lines(records: Iterable[Record]) -> list[str]:
+    """One JSON line per record, in the lock file's order."""
     ordered = sorted(records, key=lambda r: (r.status != "active", r.path, r.line, r.role, r.guid))
-    lines = []
+    out = []
     for record in ordered:
         data = {name: getattr(record, name) for name in _FIELDS}
         if not record.clozes:
             del data["clozes"], data["cloze_max"]
-        lines.append(json.dumps(data, ensure_ascii=False, sort_keys=True))
+        out.append(json.dumps(data, ensure_ascii=False, sort_keys=True))
+    return out
+
+
+def wrap(lines: Iterable[str]) -> str:
     return f'{{"format": {LOCK_FORMAT}, "cards": [\n' + ",\n".join(lines) + "\n]}\n"
+
+
+def parse_record(line: str) -> Record:
+    return _record(json.loads(line))
 
 
 _FIELDS = tuple(f.name for f in fields(Record))

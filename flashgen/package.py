@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import re
+import shutil
 import sqlite3
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,46 +138,16 @@ def _models() -> tuple[genanki.Model, genanki.Model]:
 
 
 class _Package(genanki.Package):  # type: ignore[misc]
-    """genanki's package (schema, collection, decks, note types, media) with the notes written in
-    bulk: each note keeps its own modification time, and its cards are known, not re-derived."""
+    """genanki's package (schema, collection, decks, note types) with the notes written in bulk:
+    each note keeps its own modification time, and its cards are known, not re-derived."""
 
-    def __init__(self, decks: Sequence[genanki.Deck], media: Sequence[str], rows: Sequence[_Row]) -> None:
-        super().__init__(list(decks), media_files=list(media))
+    def __init__(self, decks: Sequence[genanki.Deck], rows: Sequence[_Row]) -> None:
+        super().__init__(list(decks))
         self.rows = rows
-
-    def write_to_file(self, file: str, timestamp: float | None = None) -> None:
-        """As genanki does, but the collection is built in a folder removed afterwards
-        (genanki leaves a copy of every collection it writes in the temporary folder)."""
-        stamp = time.time() if timestamp is None else timestamp
-        with tempfile.TemporaryDirectory(prefix="flashgen-package-") as folder:
-            database = Path(folder) / "collection.anki2"
-            conn = sqlite3.connect(database)
-            try:
-                self.write_to_db(conn.cursor(), stamp, itertools.count(int(stamp * 1000)))
-                conn.commit()
-            finally:
-                conn.close()
-            with zipfile.ZipFile(file, "w") as archive:
-                archive.write(database, "collection.anki2")
-                archive.writestr("media", json.dumps({str(i): Path(p).name for i, p in enumerate(self.media_files)}))
-                for index, media in enumerate(self.media_files):
-                    archive.write(media, str(index))
 
     def write_to_db(self, cursor: Any, timestamp: float, id_gen: Any) -> None:
         super().write_to_db(cursor, timestamp, id_gen)  # everything but the notes
-        notes, cards = [], []
-        for row in self.rows:
-            note_id = next(id_gen)
-            tags = " " + " ".join(row.tags) + " "
-            notes.append(
-                (note_id, row.guid, row.model_id, row.mod, -1, tags, "\x1f".join(row.fields), row.fields[0], 0, 0, "")
-            )
-            for ord_ in row.ords:
-                cards.append(
-                    (next(id_gen), note_id, row.deck_id, ord_, row.mod, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "")
-                )
-        cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes)
-        cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
+        _insert(cursor, self.rows, id_gen)
 
 
 @dataclass(frozen=True)
@@ -185,10 +155,82 @@ class _Row:
     guid: str
     model_id: int
     deck_id: int
+    deck: str
     mod: int
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     ords: tuple[int, ...]
+
+
+def _insert(cursor: Any, rows: Sequence[_Row], id_gen: Iterator[int]) -> None:
+    notes, cards = [], []
+    for row in rows:
+        note_id = next(id_gen)
+        tags = " " + " ".join(row.tags) + " "
+        notes.append(
+            (note_id, row.guid, row.model_id, row.mod, -1, tags, "\x1f".join(row.fields), row.fields[0], 0, 0, "")
+        )
+        for ord_ in row.ords:
+            cards.append((next(id_gen), note_id, row.deck_id, ord_, row.mod, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+    cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes)
+    cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
+
+
+def _rows(identities: Sequence[Identity]) -> list[_Row]:
+    rows = []
+    for identity in identities:
+        card = identity.card
+        model_id = CLOZE_MODEL_ID if card.kind == "cloze" else QA_MODEL_ID
+        ords = _card_ords(identity)
+        rows.append(
+            _Row(
+                identity.guid,
+                model_id,
+                deck_id(card.deck),
+                card.deck,
+                identity.mod,
+                fields_of(identity),
+                card.tags,
+                ords,
+            )
+        )
+    return rows
+
+
+def replace_rows(database: Path, guids: Sequence[str], identities: Sequence[Identity]) -> None:
+    """In a package's collection database, replace the notes of `guids` with `identities`;
+    decks keep in step (a deck that lost its last card goes, a new one comes)."""
+    conn = sqlite3.connect(database)
+    try:
+        cursor = conn.cursor()
+        cursor.executemany("DELETE FROM notes WHERE guid = ?", [(g,) for g in guids])
+        cursor.execute("DELETE FROM cards WHERE nid NOT IN (SELECT id FROM notes)")
+        rows = _rows(identities)
+        (highest,) = cursor.execute(
+            "SELECT max(max(coalesce((SELECT max(id) FROM notes), 0)), coalesce((SELECT max(id) FROM cards), 0))"
+        ).fetchone()
+        _insert(cursor, rows, itertools.count(int(highest or 0) + 1))
+        (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
+        decks = json.loads(decks_json)
+        for row in rows:
+            if str(row.deck_id) not in decks:
+                decks[str(row.deck_id)] = genanki.Deck(row.deck_id, row.deck).to_json()
+        used = {str(d) for (d,) in cursor.execute("SELECT DISTINCT did FROM cards")}
+        decks = {k: v for k, v in decks.items() if k in used or k == "1"}
+        cursor.execute("UPDATE col SET decks = ?", (json.dumps(decks),))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def archive(database: Path, media: Sequence[tuple[str, Path]], path: Path) -> None:
+    """Zip a collection database and its media into a package, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as zipped:
+        zipped.write(database, "collection.anki2")
+        zipped.writestr("media", json.dumps({str(i): name for i, (name, _) in enumerate(media)}))
+        for index, (_, source) in enumerate(media):
+            zipped.write(source, str(index))
 
 
 _CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
@@ -198,6 +240,11 @@ def _card_ords(identity: Identity) -> tuple[int, ...]:
     if identity.card.kind == "cloze":
         return tuple(sorted({int(n) - 1 for n in _CLOZE_NUMBER.findall(identity.front)})) or (0,)
     return (0, 1) if identity.card.reverse else (0,)
+
+
+def card_count(identity: Identity) -> int:
+    """How many Anki cards an identity's note has."""
+    return len(_card_ords(identity))
 
 
 def fields_of(identity: Identity) -> tuple[str, ...]:
@@ -221,39 +268,32 @@ def deck_id(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:6], "big") + (1 << 50)
 
 
-def write(identities: Sequence[Identity], path: Path, timestamp: float | None = None) -> None:
-    """Write the package atomically: a crash leaves the previous package intact."""
+def write(
+    identities: Sequence[Identity], path: Path, timestamp: float | None = None, keep_database: Path | None = None
+) -> None:
+    """Write the package atomically: a crash leaves the previous package intact. `keep_database`
+    receives a copy of its collection, for the next incremental build."""
     qa_model, cloze_model = _models()
+    rows = _rows(identities)
     decks: dict[str, genanki.Deck] = {}
-    rows = []
-    for identity in identities:
-        card = identity.card
-        deck = decks.get(card.deck)
-        if deck is None:
-            deck = decks[card.deck] = genanki.Deck(deck_id(card.deck), card.deck)
+    for row in rows:
+        if row.deck not in decks:
+            deck = decks[row.deck] = genanki.Deck(row.deck_id, row.deck)
             deck.add_model(qa_model)
             deck.add_model(cloze_model)
-        model = cloze_model if card.kind == "cloze" else qa_model
-        rows.append(
-            _Row(
-                identity.guid,
-                model.model_id,
-                deck.deck_id,
-                identity.mod,
-                fields_of(identity),
-                card.tags,
-                _card_ords(identity),
-            )
-        )
-    media = {m.name: m.path for identity in identities for m in identity.card.media}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="flashgen-media-") as folder:
-        # genanki names media after the file: link each file under its collision-free media name.
-        named = []
-        for name, source in sorted(media.items()):
-            link = Path(folder) / name
-            os.symlink(source, link)
-            named.append(str(link))
-        package = _Package(list(decks.values()), named, rows)
-        with atomic_path(path) as tmp:
-            package.write_to_file(str(tmp), timestamp=timestamp)
+    media = sorted({m.name: m.path for identity in identities for m in identity.card.media}.items())
+    stamp = time.time() if timestamp is None else timestamp
+    # genanki would leave a copy of every collection it writes in the temporary folder.
+    with tempfile.TemporaryDirectory(prefix="flashgen-package-") as folder:
+        database = Path(folder) / "collection.anki2"
+        conn = sqlite3.connect(database)
+        try:
+            _Package(list(decks.values()), rows).write_to_db(conn.cursor(), stamp, itertools.count(int(stamp * 1000)))
+            conn.commit()
+        finally:
+            conn.close()
+        archive(database, media, path)
+        if keep_database is not None:
+            keep_database.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(keep_database) as tmp:
+                shutil.copyfile(database, tmp)

@@ -42,6 +42,7 @@ class Report:
     dry_run: bool = False
     parsed: int = 0  # notes parsed in this run; the others came from the cache
     llm: Any = None  # llm.Stats, with generator: llm
+    incremental: bool = False  # only the changed notes were redone
 
     @property
     def exit_code(self) -> int:

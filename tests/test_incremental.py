@@ -1,0 +1,126 @@
+"""Issue 7: an incremental rebuild makes exactly the deck a full build makes, as Anki sees it."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+from flashgen.build import build
+from flashgen.config import load_options
+from flashgen.report import Report
+
+from .conftest import write_notes
+from .test_rendering import PNG
+
+TOPICS = ["owls", "bees", "sloths", "octopuses", "crows", "whales", "ants", "bats", "eels", "moles"]
+
+
+def _note(i: int) -> str:
+    topic = TOPICS[i % len(TOPICS)]
+    return f"""
+        ---
+        title: Notes on {topic} {i}
+        categories: [{"Birds" if i % 3 == 0 else "Mammals"}]
+        year: {2000 + i}
+        ---
+        Key takeaways:
+        - The {topic} of region {i} rely on **echolocation** to hunt at night.
+        - Researchers counted {i * 7 + 3} individuals in the 2019 survey of {topic}.
+        - A healthy colony of {topic} needs clean water, shelter and food.
+        - Which sense do {topic} of region {i} use most? :: Hearing
+        """
+
+
+def _anki_view(package: Path, folder: Path) -> dict[str, tuple[object, ...]]:
+    folder.mkdir()
+    col = Collection(str(folder / "collection.anki2"))
+    try:
+        request = ImportAnkiPackageRequest(package_path=str(package), options=ImportAnkiPackageOptions())
+        col.import_anki_package(request)
+        view = {}
+        for nid in col.find_notes(""):
+            note = col.get_note(nid)
+            decks = sorted({col.decks.name(c.did) for c in note.cards()})
+            ords = sorted(c.ord for c in note.cards())
+            view[note.guid] = (
+                note.note_type()["name"],
+                tuple(note.fields),
+                tuple(sorted(note.tags)),
+                tuple(decks),
+                tuple(ords),
+            )
+        media = tuple(sorted(p.name for p in Path(col.media.dir()).iterdir()))
+        view["__media__"] = media
+        return view
+    finally:
+        col.close()
+
+
+def _compare(tmp_path: Path, vault: Path, incremental_out: Path, full_out: Path, now: int, tag: str) -> Report:
+    """Build incrementally into one folder and in full into a copy of the same state; compare."""
+    fast = build(load_options([vault], output=incremental_out), now=now)
+    (full_out / ".flashgen" / "vault.stamp").unlink()  # no stamp: the full build
+    full = build(load_options([vault], output=full_out), now=now)
+    assert fast.incremental and not full.incremental
+    assert (incremental_out / "vault.lock.json").read_text() == (full_out / "vault.lock.json").read_text()
+    print("FAST", fast.plan, fast.anki_notes, "FULL", full.plan, full.anki_notes)
+    for field in ("notes", "takeaways", "anki_notes", "anki_cards", "plan", "without_takeaways"):
+        assert getattr(fast, field) == getattr(full, field), field
+    assert [str(p) for p in fast.failures] == [str(p) for p in full.failures]
+    assert sorted(map(str, fast.changes)) == sorted(map(str, full.changes))
+    a = _anki_view(incremental_out / "vault.apkg", tmp_path / f"anki-fast-{tag}")
+    b = _anki_view(full_out / "vault.apkg", tmp_path / f"anki-full-{tag}")
+    assert a == b
+    return fast
+
+
+def test_incremental_rebuild_equals_full_rebuild(tmp_path: Path) -> None:
+    vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(30)})
+    (vault / "eye.png").write_bytes(PNG)
+    out = tmp_path / "out"
+    now = int(time.time())
+    first = build(load_options([vault], output=out), now=now)
+    assert first.written and not first.incremental
+
+    # Round 1: edit a takeaway, delete a note, add one (with an image), rename one, break one.
+    n3 = vault / "n03.md"
+    n3.write_text(n3.read_text().replace("clean water, shelter and food", "clean water and shelter"))
+    (vault / "n05.md").unlink()
+    write_notes(vault, {"n30.md": "- The new note shows an ![eye](eye.png) and the term **ommatidium**.\n"})
+    (vault / "n07.md").rename(vault / "renamed-07.md")
+    (vault / "n09.md").write_text("---\ntitle: [\n---\n- broken\n")
+    full_out = tmp_path / "full"
+    shutil.copytree(out, full_out)
+    report = _compare(tmp_path, vault, out, full_out, now + 1, "1")
+    assert report.written and report.parsed == 4  # n03, n30, renamed-07, n09
+    assert report.plan["removed"] >= 1 and report.plan["added"] >= 1 and report.plan["updated"] >= 1
+    assert [p.path.name for p in report.failures] == ["n09.md"]
+
+    # Round 2: fix the broken note, bring a deleted takeaway back, within the same second.
+    (vault / "n09.md").write_text(_note(9))
+    n3.write_text(_note(3))
+    shutil.rmtree(full_out)
+    shutil.copytree(out, full_out)
+    report = _compare(tmp_path, vault, out, full_out, now + 1, "2")
+    assert not report.failures and report.written
+
+    # Nothing changed: the stamp answers.
+    again = build(load_options([vault], output=out), now=now + 2)
+    assert not again.written and again.plan["unchanged"] == again.anki_notes
+
+
+@pytest.mark.parametrize("touch", ["lock", "package"])
+def test_a_hand_edited_output_makes_a_full_build(tmp_path: Path, touch: str) -> None:
+    vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(30)})
+    out = tmp_path / "out"
+    build(load_options([vault], output=out))
+    target = out / ("vault.lock.json" if touch == "lock" else "vault.apkg")
+    target.write_bytes(target.read_bytes())  # same bytes, new time: someone touched it
+    n3 = vault / "n03.md"
+    n3.write_text(n3.read_text().replace("food", "warmth"))
+    report = build(load_options([vault], output=out))
+    assert not report.incremental and report.written
