@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import filelock
 
-from .cache import Signature, Stamp, signature
+from .cache import Signature, Stamp, signature, state_paths
 from .config import Options
 from .errors import BusyError, NothingToBuild, OutputError, SourceProblem
 from .notes import NoteFile, find_notes
@@ -91,9 +91,7 @@ def _state_paths(options: Options) -> tuple[Path, Path]:
 
 def _outputs(options: Options) -> dict[str, Signature | None]:
     """The files a build writes, whose signatures tell whether anyone changed them since."""
-    from .incremental import paths_of
-
-    state = paths_of(options)
+    state = state_paths(options.output, options.name)
     return {str(p): signature(p) for p in (options.package_path, options.lock_path, state.database, state.manifest)}
 
 

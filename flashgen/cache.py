@@ -112,6 +112,19 @@ class Cache:
 
 
 @dataclass(frozen=True)
+class StatePaths:
+    """What a build keeps for the next incremental one, in OUTPUT/.flashgen."""
+
+    database: Path  # the package's collection database, as written
+    manifest: Path  # what each note made (see `incremental.manifest`)
+
+
+def state_paths(output: Path, name: str) -> StatePaths:
+    folder = output / ".flashgen"
+    return StatePaths(folder / f"{name}.anki2", folder / f"{name}.notes.json")
+
+
+@dataclass(frozen=True)
 class Stamp:
     """The state of a deck's inputs and outputs after a build that wrote it."""
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import identity, lock, package
-from .cache import Signature, signature
+from .cache import Signature, StatePaths, signature, state_paths
 from .config import Options
 from .errors import SourceProblem
 from .harvest import Harvest, harvest
@@ -32,15 +32,8 @@ MAX_SHARE = 0.2  # above this share of changed notes, a full build costs about t
 Manifest = dict[str, dict[str, Any]]  # note path -> what it made (see `manifest`)
 
 
-@dataclass(frozen=True)
-class Paths:
-    database: Path
-    manifest: Path
-
-
-def paths_of(options: Options) -> Paths:
-    folder = options.output / ".flashgen"
-    return Paths(folder / f"{options.name}.anki2", folder / f"{options.name}.notes.json")
+def paths_of(options: Options) -> StatePaths:
+    return state_paths(options.output, options.name)
 
 
 def manifest(crop: Harvest, plan: Plan) -> Manifest:
@@ -97,21 +90,33 @@ def changes(
     return redo, vanished
 
 
-_FIELDS = {
-    name: re.compile(rf'"{name}": ("(?:[^"\\]|\\.)*"|-?\d+)')
-    for name in ("guid", "line", "path", "role", "status", "takeaway")
-}
+_STRING = r'("(?:[^"\\]|\\.)*")'
+# Lock lines have sorted keys, and a quote inside a JSON string is always escaped, so one pattern
+# finds the fields sorting and matching need without parsing the whole line.
+_SCAN = re.compile(
+    rf'"guid": {_STRING}.*?"line": (\d+).*?"path": {_STRING}, "role": {_STRING}, "status": {_STRING}, '
+    rf'"takeaway": {_STRING}'
+)
+
+
+def _string(literal: str) -> str:
+    return literal[1:-1] if "\\" not in literal else str(json.loads(literal))
 
 
 def _scan(line: str) -> dict[str, Any]:
     """The fields of a lock line that sorting and matching need, without parsing all of it."""
-    out = {}
-    for name, pattern in _FIELDS.items():
-        match = pattern.search(line)
-        if match is None:
-            raise ValueError(f"a lock line without {name}")
-        out[name] = json.loads(match.group(1))
-    return out
+    match = _SCAN.search(line)
+    if match is None:
+        raise ValueError("a lock line without its guid, line, path, role, status or takeaway")
+    guid, number, path, role, status, takeaway = match.groups()
+    return {
+        "guid": _string(guid),
+        "line": int(number),
+        "path": _string(path),
+        "role": _string(role),
+        "status": _string(status),
+        "takeaway": _string(takeaway),
+    }
 
 
 def _order(fields: Mapping[str, Any]) -> tuple[bool, str, int, str, str]:

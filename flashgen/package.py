@@ -203,7 +203,9 @@ def replace_rows(database: Path, guids: Sequence[str], identities: Sequence[Iden
     conn = sqlite3.connect(database)
     try:
         cursor = conn.cursor()
-        cursor.executemany("DELETE FROM notes WHERE guid = ?", [(g,) for g in guids])
+        for start in range(0, len(guids), 500):  # one scan a chunk: the guid column has no index
+            chunk = list(guids[start : start + 500])
+            cursor.execute(f"DELETE FROM notes WHERE guid IN ({','.join('?' * len(chunk))})", chunk)
         cursor.execute("DELETE FROM cards WHERE nid NOT IN (SELECT id FROM notes)")
         rows = _rows(identities)
         (highest,) = cursor.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -124,3 +125,26 @@ def test_a_hand_edited_output_makes_a_full_build(tmp_path: Path, touch: str) -> 
     n3.write_text(n3.read_text().replace("food", "warmth"))
     report = build(load_options([vault], output=out))
     assert not report.incremental and report.written
+
+
+def test_lock_lines_are_scanned_like_json() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from flashgen.incremental import _scan
+    from flashgen.lock import Record, lines
+
+    text = st.text(max_size=30)
+
+    @settings(max_examples=200, deadline=None)
+    @given(text, text, text, text, text, st.integers(0, 10**6))
+    def check(path: str, note: str, role: str, title: str, body: str, line: int) -> None:
+        record = Record(
+            guid="fgX", note=note + '"path": "decoy", "role": "x"', path=path, title=title, takeaway="t1",
+            line=line, role=role, kind="basic", text=body, deck="D", hash="h", mod=1,
+        )  # fmt: skip
+        [encoded] = lines([record])
+        expected = json.loads(encoded)
+        assert _scan(encoded) == {k: expected[k] for k in ("guid", "line", "path", "role", "status", "takeaway")}
+
+    check()
