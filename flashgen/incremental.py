@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,14 +172,12 @@ def rebuild(options: Options, redo: Sequence[NoteFile], vanished: Sequence[str],
 def write(options: Options, delta: Delta) -> None:
     """The package, from a copy of the saved database with the changed notes' rows replaced."""
     paths = paths_of(options)
-    with tempfile.TemporaryDirectory(prefix="flashgen-package-") as folder:
-        database = Path(folder) / "collection.anki2"
+    # The copy is made beside the saved database, so that it replaces it by a rename.
+    with atomic_path(paths.database) as database:
         shutil.copyfile(paths.database, database)
         package.replace_rows(database, delta.replaced, delta.plan.identities)
         media = sorted({name: Path(file) for e in delta.manifest.values() for name, file in e["media"]}.items())
         package.archive(database, media, options.package_path)
-        with atomic_path(paths.database) as tmp:
-            shutil.copyfile(database, tmp)
 
 
 def save_manifest(options: Options, notes: Manifest) -> None:
