@@ -120,7 +120,7 @@ def _incremental(
             _remove_stale_temporaries(options)
             try:
                 incremental.write(options, delta)
-                lock.write_atomic(options.lock_path, delta.lock_text)
+                lock.write_lines(options.lock_path, delta.lock_lines)
                 incremental.save_manifest(options, delta.manifest)
             except OSError as exc:
                 where = exc.filename2 or exc.filename or options.package_path
@@ -228,10 +228,9 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
     missing = not options.package_path.exists() or not state.database.exists() or not state.manifest.exists()
     if not options.dry_run and exported and (plan.changed or missing):
         _remove_stale_temporaries(options)
-        text = lock.dumps(plan.records())  # before the package, to keep the gap between the two writes short
         try:
             package.write(exported, options.package_path, timestamp=now, keep_database=state.database)
-            lock.write_atomic(options.lock_path, text)
+            lock.write_lines(options.lock_path, lock.lines(plan.records()))
             incremental.save_manifest(options, incremental.manifest(crop, plan))
         except OSError as exc:
             where = exc.filename2 or exc.filename or options.package_path  # os.replace: (temporary, final)

@@ -126,7 +126,7 @@ def _order(fields: Mapping[str, Any]) -> tuple[bool, str, int, str, str]:
 class Delta:
     crop: Harvest  # of the changed notes only
     plan: Plan  # of the changed and vanished notes only
-    lock_text: str  # the whole new lock file
+    lock_lines: list[str]  # the new lock file's record lines
     replaced: tuple[str, ...]  # GUIDs whose rows are replaced
     manifest: Manifest  # for the whole deck
     affected: frozenset[str]  # the note paths redone
@@ -141,6 +141,7 @@ def rebuild(options: Options, redo: Sequence[NoteFile], vanished: Sequence[str],
     except (OSError, ValueError):
         return None
     lines = text.split("\n")
+    del text
     if not paths.database.is_file() or len(lines) < 3 or lines[0] != f'{{"format": {lock.LOCK_FORMAT}, "cards": [':
         return None
     affected = {f.rel for f in redo} | {_rel(p, options) for p in vanished}
@@ -162,11 +163,14 @@ def rebuild(options: Options, redo: Sequence[NoteFile], vanished: Sequence[str],
     crop = harvest(options, list(redo))
     plan = identity.assign(crop.cards, lock.Lock(tuple(old)), now, keep=crop.failed_notes, reserved=reserved)
     fresh = [(_order(_scan(line)), line) for line in lock.lines(plan.records())]
-    lock_text = lock.wrap(line for _, line in sorted([*kept, *fresh]))
+    kept.extend(fresh)
+    kept.sort()
+    lock_lines = [line for _, line in kept]
+    del kept
     for rel in affected:
         notes.pop(rel, None)
     notes.update(manifest(crop, plan))
-    return Delta(crop, plan, lock_text, tuple(sorted(r.guid for r in old)), notes, frozenset(affected))
+    return Delta(crop, plan, lock_lines, tuple(sorted(r.guid for r in old)), notes, frozenset(affected))
 
 
 def write(options: Options, delta: Delta) -> None:

@@ -100,6 +100,21 @@ def wrap(lines: Iterable[str]) -> str:
     return f'{{"format": {LOCK_FORMAT}, "cards": [\n' + ",\n".join(lines) + "\n]}\n"
 
 
+def write_lines(path: Path, lines: Iterable[str]) -> None:
+    """Write a lock file from its record lines, atomically, without holding it all in memory."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        out.write(f'{{"format": {LOCK_FORMAT}, "cards": [\n')
+        first = True
+        for line in lines:
+            if not first:
+                out.write(",\n")
+            out.write(line)
+            first = False
+        out.write("\n]}\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
 def parse_record(line: str) -> Record:
     return _record(json.loads(line))
 
