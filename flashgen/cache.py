@@ -103,8 +103,8 @@ class Cache:
         if not self.dirty and self.used == set(self.entries):
             return
         entries = {k: v for k, v in self.entries.items() if k in self.used}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(self.path) as tmp, open(tmp, "wb") as stream:
                 pickle.dump({"format": FORMAT, "key": self.key, "entries": entries}, stream, protocol=5)
         except OSError:
