@@ -237,7 +237,7 @@ def _clauses(sentence: str) -> list[str]:
 @dataclass(frozen=True)
 class _Candidate:
     draft: Draft
-    probes: tuple[quality.Probe, ...]
+    probes: tuple[_Probe, ...]
     priority: float
     sentence: int
     answers: tuple[str, ...]
@@ -245,11 +245,28 @@ class _Candidate:
     @cached_property
     def failures(self) -> int:
         """Checks failed, over all its probes (judged only when a choice needs it)."""
-        return sum(len(quality.judge(p).failed) for p in self.probes)
+        return sum(len(quality.judge(p.probe()).failed) for p in self.probes)
 
 
-def _probe(kind: str, prompt: str, answer: str, source: str, cue: str, role: str, lead: str = "") -> quality.Probe:
-    return quality.Probe(kind, plain(prompt), plain(answer), source, cue, role, lead=plain(lead))
+@dataclass(frozen=True)
+class _Probe:
+    """What a candidate asks, in markdown: turned into a `quality.Probe` only if it is judged."""
+
+    kind: str
+    prompt: str
+    answer: str
+    source: str
+    cue: str
+    role: str
+    lead: str = ""
+
+    def probe(self) -> quality.Probe:
+        return quality.Probe(
+            self.kind, plain(self.prompt), plain(self.answer), self.source, self.cue, self.role, lead=plain(self.lead)
+        )
+
+
+_probe = _Probe
 
 
 def _with_lead(lead: str, text: str) -> str:
