@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.scheduler.v3 import CardAnswer
 
@@ -80,6 +81,27 @@ def write_notes(folder: Path, notes: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
     return folder
+
+
+class _GoldenDumper(yaml.SafeDumper):
+    """Multi-line text as `|` blocks, so the expectations read like the notes."""
+
+
+def _block_strings(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value and not any(line != line.rstrip() for line in value.split("\n")) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_GoldenDumper.add_representer(str, _block_strings)
+
+
+def assert_golden(found: object, expected_file: Path) -> None:
+    """Compare with a golden file; FLASHGEN_UPDATE_GOLDEN=1 rewrites it instead (review the diff)."""
+    if os.environ.get("FLASHGEN_UPDATE_GOLDEN") == "1":
+        dumped = yaml.dump(found, Dumper=_GoldenDumper, sort_keys=False, allow_unicode=True, width=100)
+        expected_file.write_text(dumped, encoding="utf-8")
+    expected = yaml.safe_load(expected_file.read_text(encoding="utf-8"))
+    assert found == expected
 
 
 Builder = Callable[..., Report]

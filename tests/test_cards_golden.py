@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from flashgen import language
 from flashgen.cards import Card, generate, probes_of
@@ -26,9 +25,10 @@ from flashgen.config import Options
 from flashgen.notes import NoteFile, read_note
 from flashgen.takeaways import extract
 
+from .conftest import assert_golden
+
 GOLDEN = Path(__file__).resolve().parent / "golden" / "cards"
 CASES = sorted(GOLDEN.glob("*.md"))
-UPDATE = os.environ.get("FLASHGEN_UPDATE_GOLDEN") == "1"
 
 
 @cache
@@ -57,27 +57,10 @@ def _records(cards: tuple[Card, ...]) -> list[dict[str, Any]]:
     return out
 
 
-class _GoldenDumper(yaml.SafeDumper):
-    """Multi-line text as `|` blocks, so the expectations read like the notes."""
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value and not any(line != line.rstrip() for line in value.split("\n")) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_GoldenDumper.add_representer(str, _str)
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
 def test_golden(case: Path) -> None:
     found = _records(_cards(case))
-    expected_file = case.with_suffix(".yaml")
-    if UPDATE:
-        dumped = yaml.dump(found, Dumper=_GoldenDumper, sort_keys=False, allow_unicode=True, width=100)
-        expected_file.write_text(dumped, encoding="utf-8")
-    expected = yaml.safe_load(expected_file.read_text(encoding="utf-8"))
-    assert found == expected
+    assert_golden(found, case.with_suffix(".yaml"))
 
 
 def test_every_golden_note_has_its_expectations() -> None:

@@ -8,22 +8,21 @@ hand before committing it.
 
 from __future__ import annotations
 
-import os
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flashgen.notes import NoteFile, SourceNote, parse_note, read_note
 from flashgen.takeaways import Takeaway, bullets, extract
 
+from .conftest import assert_golden
+
 GOLDEN = Path(__file__).resolve().parent / "golden" / "takeaways"
 CASES = sorted(GOLDEN.glob("*.md"))
-UPDATE = os.environ.get("FLASHGEN_UPDATE_GOLDEN") == "1"
 
 
 def _record(takeaway: Takeaway) -> dict[str, Any]:
@@ -33,27 +32,10 @@ def _record(takeaway: Takeaway) -> dict[str, Any]:
     return record
 
 
-class _GoldenDumper(yaml.SafeDumper):
-    """Multi-line text as `|` blocks, so the expectations read like the notes."""
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value and not any(line != line.rstrip() for line in value.split("\n")) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_GoldenDumper.add_representer(str, _str)
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
 def test_golden(case: Path) -> None:
     found = [_record(t) for t in extract(read_note(NoteFile(case, GOLDEN)))]
-    expected_file = case.with_suffix(".yaml")
-    if UPDATE:
-        dumped = yaml.dump(found, Dumper=_GoldenDumper, sort_keys=False, allow_unicode=True, width=100)
-        expected_file.write_text(dumped, encoding="utf-8")
-    expected = yaml.safe_load(expected_file.read_text(encoding="utf-8"))
-    assert found == expected
+    assert_golden(found, case.with_suffix(".yaml"))
 
 
 def test_every_golden_note_has_its_expectations() -> None:
