@@ -84,16 +84,13 @@ def dumps(records: Iterable[Record]) -> str:
     return wrap(lines(records))
 
 
-def lines(records: Iterable[Record]) -> list[str]:
-    """One JSON line per record, in the lock file's order."""
-    ordered = sorted(records, key=lambda r: (r.status != "active", r.path, r.line, r.role, r.guid))
-    out = []
-    for record in ordered:
+def lines(records: Iterable[Record]) -> Iterator[str]:
+    """One JSON line per record, in the lock file's order (made as they are written, not held)."""
+    for record in sorted(records, key=lambda r: (r.status != "active", r.path, r.line, r.role, r.guid)):
         data = {name: getattr(record, name) for name in _FIELDS}
         if not record.clozes:
             del data["clozes"], data["cloze_max"]
-        out.append(json.dumps(data, ensure_ascii=False, sort_keys=True))
-    return out
+        yield json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
 def wrap(lines: Iterable[str]) -> str:

@@ -147,7 +147,7 @@ class _Package(genanki.Package):  # type: ignore[misc]
 
     def write_to_db(self, cursor: Any, timestamp: float, id_gen: Any) -> None:
         super().write_to_db(cursor, timestamp, id_gen)  # everything but the notes
-        _insert(cursor, self.rows, id_gen)
+        _insert(cursor, self.rows, next(id_gen))
 
 
 @dataclass(frozen=True)
@@ -162,18 +162,24 @@ class _Row:
     ords: tuple[int, ...]
 
 
-def _insert(cursor: Any, rows: Sequence[_Row], id_gen: Iterator[int]) -> None:
-    notes, cards = [], []
-    for row in rows:
-        note_id = next(id_gen)
-        tags = " " + " ".join(row.tags) + " "
-        notes.append(
-            (note_id, row.guid, row.model_id, row.mod, -1, tags, "\x1f".join(row.fields), row.fields[0], 0, 0, "")
-        )
-        for ord_ in row.ords:
-            cards.append((next(id_gen), note_id, row.deck_id, ord_, row.mod, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""))
-    cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes)
-    cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
+def _insert(cursor: Any, rows: Sequence[_Row], first_id: int) -> None:
+    """Insert notes and their cards, ids counting up from `first_id`; streamed, not listed."""
+
+    def notes() -> Iterator[tuple[object, ...]]:
+        for index, row in enumerate(rows):
+            tags = " " + " ".join(row.tags) + " "
+            fields = "\x1f".join(row.fields)
+            yield (first_id + index, row.guid, row.model_id, row.mod, -1, tags, fields, row.fields[0], 0, 0, "")
+
+    def cards() -> Iterator[tuple[object, ...]]:
+        card_id = first_id + len(rows)
+        for index, row in enumerate(rows):
+            for ord_ in row.ords:
+                yield (card_id, first_id + index, row.deck_id, ord_, row.mod, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "")
+                card_id += 1
+
+    cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes())
+    cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards())
 
 
 def _rows(identities: Sequence[Identity]) -> list[_Row]:
@@ -211,7 +217,7 @@ def replace_rows(database: Path, guids: Sequence[str], identities: Sequence[Iden
         (highest,) = cursor.execute(
             "SELECT max(max(coalesce((SELECT max(id) FROM notes), 0)), coalesce((SELECT max(id) FROM cards), 0))"
         ).fetchone()
-        _insert(cursor, rows, itertools.count(int(highest or 0) + 1))
+        _insert(cursor, rows, int(highest or 0) + 1)
         (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
         decks = json.loads(decks_json)
         for row in rows:
