@@ -22,7 +22,7 @@ from .takeaways import Takeaway
 Kind = Literal["basic", "cloze"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Card:
     """One Anki note to be: its fields as sanitised HTML, where it goes and how it is tagged.
 

@@ -47,7 +47,7 @@ SIMILAR = 60  # rapidfuzz ratio (0-100) above which a changed takeaway is the sa
 Status = Literal["added", "updated", "unchanged", "moved", "removed", "retired"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Identity:
     """A card with its lasting identity, ready for the package."""
 

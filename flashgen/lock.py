@@ -22,7 +22,7 @@ LOCK_FORMAT = 1
 Status = Literal["active", "removed"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One Anki note made by flashgen."""
 

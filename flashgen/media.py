@@ -19,7 +19,7 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".
 MAX_BYTES = 50 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediaFile:
     name: str  # the file's name in Anki's media folder
     path: Path  # where it is on disk

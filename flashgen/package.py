@@ -150,7 +150,7 @@ class _Package(genanki.Package):  # type: ignore[misc]
         _insert(cursor, self.rows, next(id_gen))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Row:
     guid: str
     model_id: int

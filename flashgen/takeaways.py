@@ -23,7 +23,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from .notes import SourceNote
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Takeaway:
     """One takeaway: the markdown of a list item, where it came from, and its nested items."""
 
