@@ -125,21 +125,25 @@ def discover(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> list[NoteFi
     skipped.
     """
     excluded = {_resolved(p) for p in exclude}
-    found: dict[Path, NoteFile] = {}
+    found: dict[str, NoteFile] = {}
     for given in paths:
         given = Path(given)
         if given.is_dir():
-            root = given
-            real_root = _resolved(given)
+            prefix = len(str(given).rstrip(os.sep)) + 1
+            real_root = str(_resolved(given))
             for path, linked in _walk(given, excluded):
+                rel = path[prefix:]
                 # Without links, a file's real path is its root's real path and its place below
                 # it (folder links are not followed): only linked files need resolving.
-                key = _resolved(path) if linked else real_root / path.relative_to(given)
-                found.setdefault(key, NoteFile(path, root))
+                key = str(_resolved(Path(path))) if linked else f"{real_root}{os.sep}{rel}"
+                if key not in found:
+                    note = NoteFile(Path(path), given)
+                    note.__dict__["rel"] = rel.replace(os.sep, "/")  # known already: spare `relative_to`
+                    found[key] = note
         else:
             # A file named on the command line is read whatever its suffix,
             # and a missing one is reported by `read_note`.
-            found.setdefault(_resolved(given), NoteFile(given, given.parent))
+            found.setdefault(str(_resolved(given)), NoteFile(given, given.parent))
     return sorted(found.values(), key=lambda f: (f.rel, str(f.path)))
 
 
@@ -160,10 +164,10 @@ def _resolved(path: Path) -> Path:
         return path.absolute()
 
 
-def _walk(folder: Path, excluded: set[Path]) -> Iterator[tuple[Path, bool]]:
+def _walk(folder: Path, excluded: set[Path]) -> Iterator[tuple[str, bool]]:
     """Note files below `folder` and whether each is a symbolic link; links to folders are not
     followed, so a link loop cannot hang the walk."""
-    stack = [folder]
+    stack: list[str | Path] = [folder]
     while stack:
         here = stack.pop()
         try:
@@ -180,12 +184,12 @@ def _walk(folder: Path, excluded: set[Path]) -> Iterator[tuple[Path, bool]]:
                     and not name.startswith(".")
                     and _resolved(Path(entry.path)) not in excluded
                 ):
-                    folders.append(Path(entry.path))
+                    folders.append(entry.path)
                 continue
             if linked and _links_to_folder(entry):
                 continue
             if name.lower().endswith(NOTE_SUFFIXES) and not name.startswith("."):
-                yield Path(entry.path), linked
+                yield entry.path, linked
         stack.extend(reversed(folders))
 
 
