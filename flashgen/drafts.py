@@ -266,9 +266,6 @@ class _Probe:
         )
 
 
-_probe = _Probe
-
-
 def _with_lead(lead: str, text: str) -> str:
     """A sentence shown after the one it refers back to ("It ...", "This ..."), which is set apart."""
     return f'<span class="fg-lead">{lead}</span> {text}' if lead else text
@@ -361,7 +358,7 @@ def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Cand
     rest = rest.strip().rstrip(".").split(";")[0].strip()
     if not rest or len(rest.split()) > quality.MAX_DEFINITION_WORDS:
         return None
-    probe = _probe("qa", prompt, rest, source, cue, "qa:definition")
+    probe = _Probe("qa", prompt, rest, source, cue, "qa:definition")
     return _Candidate(
         Draft("basic", "qa:definition", prompt, rest, extra), (probe,), 9.0, sentence.index, (plain(rest),)
     )
@@ -373,7 +370,7 @@ def _blank_questions(sentence: _Sentence, source: str, cue: str, extra: str) -> 
         answer = target.answer.rstrip(":") if target.kind == "emphasis" else target.answer
         gap = BLANK + (":" if answer != target.answer else "")
         prompt = sentence.text[: target.start] + gap + sentence.text[target.end :]
-        probe = _probe("qa", prompt, answer, source, cue, "qa:blank", sentence.lead)
+        probe = _Probe("qa", prompt, answer, source, cue, "qa:blank", sentence.lead)
         draft = Draft("basic", "qa:blank", _with_lead(sentence.lead, prompt), answer, extra)
         yield _Candidate(draft, (probe,), target.weight - rank, sentence.index, (plain(target.answer),))
 
@@ -485,7 +482,7 @@ def _clozes(
         items = _enumeration(sentence)
         if items:
             probes = tuple(
-                _probe(
+                _Probe(
                     "cloze", _cloze_prompt(sentence, items, i), items[i][2], source, cue, "cloze:list", sentence.lead
                 )
                 for i in range(len(items))
@@ -495,7 +492,7 @@ def _clozes(
             continue
         for target in sentence.targets[:3]:
             spans = [(target.start, target.end, target.answer)]
-            probe = _probe(
+            probe = _Probe(
                 "cloze", _cloze_prompt(sentence, spans, 0), target.answer, source, cue, "cloze", sentence.lead
             )
             draft = _cloze_draft(sentence, spans, keep_extra)

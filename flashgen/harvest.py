@@ -46,13 +46,17 @@ class Harvest:
     notes: int
     takeaways: int
     failures: tuple[SourceProblem, ...]
-    failed_notes: frozenset[str]  # paths, relative to the notes folder, of the notes that failed
     without_takeaways: tuple[str, ...]
     warnings: tuple[SourceProblem, ...] = ()
     parsed: int = 0  # notes read and parsed in this run (the rest came from the cache)
     takeaways_by_note: dict[str, int] = field(default_factory=dict)  # note path -> takeaways
     failure_notes: tuple[str, ...] = ()  # the note path of each failure
     warning_notes: tuple[tuple[SourceProblem, str], ...] = ()  # each warning with its note path
+
+    @property
+    def failed_notes(self) -> frozenset[str]:
+        """Paths, relative to the notes folder, of the notes that failed."""
+        return frozenset(self.failure_notes)
 
 
 def harvest_note(file: notes.NoteFile, options: Options, data: bytes | None = None) -> NoteResult:
@@ -131,7 +135,6 @@ def harvest(
         notes=len(files),
         takeaways=sum(r.takeaways for r in ordered),
         failures=tuple(r.failure for r in ordered if r.failure is not None),
-        failed_notes=frozenset(r.rel for r in ordered if r.failure is not None),
         without_takeaways=tuple(r.rel for r in ordered if r.failure is None and not r.takeaways),
         warnings=tuple(w for r in ordered for w in r.warnings),
         parsed=len(todo),

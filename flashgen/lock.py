@@ -48,9 +48,6 @@ class Record:
 class Lock:
     records: tuple[Record, ...] = ()
 
-    def active(self) -> tuple[Record, ...]:
-        return tuple(r for r in self.records if r.status == "active")
-
 
 def load(path: Path) -> Lock:
     """Read a lock file; a missing one is empty, a damaged one is an error (it holds review-history links)."""

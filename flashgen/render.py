@@ -290,13 +290,3 @@ def markdown(text: str) -> str:
     if not _MARKUP.search(text.replace("_____", "")):  # the blank of a question is plain text too
         return html.escape(text, quote=False)
     return sanitise(_unwrap(_MD.render(text)))
-
-
-def parse(text: str) -> list[Token]:
-    """The tokens of `text`, for stages that look at its structure (emphasis spans)."""
-    return _MD.parse(text)
-
-
-def render_tokens(tokens: Sequence[Token]) -> str:
-    """Render tokens from `parse` (possibly rewritten) to sanitised HTML."""
-    return sanitise(_unwrap(_MD.renderer.render(tokens, _MD.options, {})))
