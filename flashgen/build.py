@@ -32,7 +32,8 @@ LOCK_TIMEOUT = 120.0  # seconds a build waits for another build of the same deck
 def build(options: Options, *, now: int | None = None, prune: bool = False, progress: Progress | None = None) -> Report:
     """Build the package and lock file for `options`; return what happened."""
     files = find_notes(options.paths, options.output)
-    stamp_path, cache_path = _state_paths(options)
+    state = state_paths(options.output, options.name)
+    stamp_path = state.stamp
     note_signatures = {str(f.path): signature(f.path) for f in files}
     if not options.dry_run and not prune:
         unchanged = _unchanged(options, stamp_path, note_signatures)
@@ -45,7 +46,7 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
     from .cache import Cache
     from .harvest import harvest
 
-    cache = Cache.load(cache_path, options.cache_key())
+    cache = Cache.load(state.cache, options.cache_key())
     crop = harvest(options, files, cache=cache, progress=progress)
     crop, llm_stats = refine(options, crop, progress)
     if not crop.cards and not crop.failures:
@@ -82,11 +83,6 @@ def refine(options: Options, crop: Harvest, progress: Progress | None = None) ->
         max_requests=options.llm_max_requests,
     )
     return llm.refine(crop, settings, options.output / f"{options.name}.llm.json", progress=progress)
-
-
-def _state_paths(options: Options) -> tuple[Path, Path]:
-    folder = options.output / ".flashgen"
-    return folder / f"{options.name}.stamp", folder / f"{options.name}.cache"
 
 
 def _outputs(options: Options) -> dict[str, Signature | None]:
@@ -217,24 +213,17 @@ def _output_lock(options: Options) -> Iterator[None]:
 
 
 def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -> Report:
-    from . import identity, incremental, lock, package
+    from . import identity, lock, package
 
     previous = lock.load(options.lock_path)
     clock = int(time.time()) if now is None else now
     plan = identity.assign(crop.cards, previous, clock, prune=prune, keep=crop.failed_notes)
     exported = plan.identities
     written = False
-    state = incremental.paths_of(options)
+    state = state_paths(options.output, options.name)
     missing = not options.package_path.exists() or not state.database.exists() or not state.manifest.exists()
     if not options.dry_run and exported and (plan.changed or missing):
-        _remove_stale_temporaries(options)
-        try:
-            package.write(exported, options.package_path, timestamp=now, keep_database=state.database)
-            lock.write_lines(options.lock_path, lock.lines(plan.records()))
-            incremental.save_manifest(options, incremental.manifest(crop, plan))
-        except OSError as exc:
-            where = exc.filename2 or exc.filename or options.package_path  # os.replace: (temporary, final)
-            raise OutputError(f"cannot write {where}: {exc.strerror or exc}") from None
+        write_deck(options, crop, plan, now)
         written = True
     return Report(
         notes=crop.notes,
@@ -252,6 +241,22 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
         dry_run=options.dry_run,
         parsed=crop.parsed,
     )
+
+
+def write_deck(options: Options, crop: Harvest, plan: identity.Plan, now: int | None) -> None:
+    """Write the package, the lock file and the state for the next incremental build, in that
+    order (a crash between two writes leaves files the next build notices and rebuilds)."""
+    from . import incremental, lock, package
+
+    _remove_stale_temporaries(options)
+    try:
+        keep = state_paths(options.output, options.name).database
+        package.write(plan.identities, options.package_path, timestamp=now, keep_database=keep)
+        lock.write_lines(options.lock_path, lock.lines(plan.records()))
+        incremental.save_manifest(options, incremental.manifest(crop, plan))
+    except OSError as exc:
+        where = exc.filename2 or exc.filename or options.package_path  # os.replace: (temporary, final)
+        raise OutputError(f"cannot write {where}: {exc.strerror or exc}") from None
 
 
 def _remove_stale_temporaries(options: Options) -> None:

@@ -113,15 +113,19 @@ class Cache:
 
 @dataclass(frozen=True)
 class StatePaths:
-    """What a build keeps for the next incremental one, in OUTPUT/.flashgen."""
+    """What a build keeps beside a deck, in OUTPUT/.flashgen, to make the next build cheaper."""
 
-    database: Path  # the package's collection database, as written
+    stamp: Path  # see `Stamp`
+    cache: Path  # see `Cache`
+    database: Path  # the package's collection database, as written (see `incremental`)
     manifest: Path  # what each note made (see `incremental.manifest`)
 
 
 def state_paths(output: Path, name: str) -> StatePaths:
     folder = output / ".flashgen"
-    return StatePaths(folder / f"{name}.anki2", folder / f"{name}.notes.json")
+    return StatePaths(
+        folder / f"{name}.stamp", folder / f"{name}.cache", folder / f"{name}.anki2", folder / f"{name}.notes.json"
+    )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import identity, lock, package
-from .cache import Signature, StatePaths, signature, state_paths
+from .cache import Signature, signature, state_paths
 from .config import Options
 from .errors import SourceProblem
 from .harvest import Harvest, harvest
@@ -29,10 +29,6 @@ from .notes import NoteFile
 
 MAX_SHARE = 0.2  # above this share of changed notes, a full build costs about the same
 Manifest = dict[str, dict[str, Any]]  # note path -> what it made (see `manifest`)
-
-
-def paths_of(options: Options) -> StatePaths:
-    return state_paths(options.output, options.name)
 
 
 def manifest(crop: Harvest, plan: Plan) -> Manifest:
@@ -134,7 +130,7 @@ class Delta:
 
 def rebuild(options: Options, redo: Sequence[NoteFile], vanished: Sequence[str], now: int) -> Delta | None:
     """Redo the changed notes against the saved state; None when the state cannot be used."""
-    paths = paths_of(options)
+    paths = state_paths(options.output, options.name)
     try:
         text = options.lock_path.read_text(encoding="utf-8")
         notes: Manifest = json.loads(paths.manifest.read_text(encoding="utf-8"))
@@ -175,7 +171,7 @@ def rebuild(options: Options, redo: Sequence[NoteFile], vanished: Sequence[str],
 
 def write(options: Options, delta: Delta) -> None:
     """The package, from a copy of the saved database with the changed notes' rows replaced."""
-    paths = paths_of(options)
+    paths = state_paths(options.output, options.name)
     # The copy is made beside the saved database, so that it replaces it by a rename.
     with atomic_path(paths.database) as database:
         shutil.copyfile(paths.database, database)
@@ -186,7 +182,7 @@ def write(options: Options, delta: Delta) -> None:
 
 def save_manifest(options: Options, notes: Manifest) -> None:
     # ASCII: a note whose file name is not valid UTF-8 still has a path that round-trips.
-    lock.write_atomic(paths_of(options).manifest, json.dumps(notes, sort_keys=True))
+    lock.write_atomic(state_paths(options.output, options.name).manifest, json.dumps(notes, sort_keys=True))
 
 
 def problems(notes: Manifest, kind: str) -> tuple[SourceProblem, ...]:

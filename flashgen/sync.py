@@ -21,13 +21,13 @@ import re
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from . import identity, lock, package
-from .build import _output_lock, _state_paths, refine
-from .cache import Cache
+from .build import _output_lock, refine, write_deck
+from .cache import Cache, state_paths
 from .cards import REMOVED_TAG
 from .config import Options
 from .errors import FlashgenError, NothingToBuild
@@ -265,8 +265,7 @@ def sync(
 ) -> SyncReport:
     """Build the notes, compare with what Anki holds and bring Anki up to date (unless dry run)."""
     files = find_notes(options.paths, options.output)
-    _, cache_path = _state_paths(options)
-    cache = Cache.load(cache_path, options.cache_key())
+    cache = Cache.load(state_paths(options.output, options.name).cache, options.cache_key())
     crop = harvest(options, files, cache=cache)
     crop, _ = refine(options, crop)
     if not crop.cards and not crop.failures:
@@ -295,13 +294,11 @@ def sync(
                 state[guid] = {"fields": fields_hash(item.card.kind, anki_fields(item)), "tags": list(item.card.tags)}
             for item, _ in actions.delete:
                 state.pop(item.guid, None)
-            records = plan.records()
             deleted = {i.guid for i, _ in actions.delete}
-            records = tuple(r for r in records if r.guid not in deleted)
-            package.write([i for i in plan.identities if i.guid not in deleted], options.package_path, timestamp=now)
-            lock.write_atomic(options.lock_path, lock.dumps(records))
+            kept = replace(plan, identities=tuple(i for i in plan.identities if i.guid not in deleted))
+            write_deck(options, crop, kept, now)
             lock.write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
-        cache.save()
+            cache.save()
     return SyncReport(actions, crop.notes, crop.failures, options.dry_run)
 
 
