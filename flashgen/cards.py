@@ -8,18 +8,16 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from . import drafts as drafts_stage
 from . import language, quality, render
 from .config import Options
+from .drafts import Kind
 from .errors import SourceProblem
 from .lock import Record
 from .media import MediaFile, MediaResolver
 from .notes import NoteFile, SourceNote
 from .takeaways import Takeaway
-
-Kind = Literal["basic", "cloze"]
 
 
 @dataclass(frozen=True, slots=True)
