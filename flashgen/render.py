@@ -287,6 +287,120 @@ _MARKUP = re.compile(r"[\\`*_\[\]<>!$=~#|&\n]|^\s*(?:\d+[.)]|[-+>]|\s{4})|^\s|\s
 
 def markdown(text: str) -> str:
     """Render markdown to sanitised HTML; a single paragraph loses its `<p>` wrapper."""
-    if not _MARKUP.search(text.replace("_____", "")):  # the blank of a question is plain text too
-        return html.escape(text, quote=False)
+    # The blank of a question is plain text too, but two could pair up as emphasis.
+    if not _MARKUP.search(text.replace("_____", "", 1)) and text != "_____":  # alone, it is a rule
+        return _text(text)
+    fast = _inline(text)
+    if fast is not None:
+        return fast
     return sanitise(_unwrap(_MD.render(text)))
+
+
+# ---------------------------------------------------------------- the fast path for simple lines
+#
+# Most takeaways are one line of text with a few **bold** or *emphasised* words, `code` and $math$.
+# `_inline` renders exactly that subset itself, to the same HTML markdown-it and the sanitiser
+# give (tests/test_rendering.py compares the two on every line of the example notes and on
+# generated text), and returns None for anything else. Its output needs no sanitising: every
+# character of the note is escaped, and the only tags are the ones written here.
+
+_LEAD_OPEN, _LEAD_CLOSE = '<span class="fg-lead">', "</span> "  # a lead sentence the generator wrote
+_CODE_OR_MATH = re.compile(r"`+|\$+")
+_STARS = re.compile(r"\*+")
+_HOLE = "\x00"  # stands for a code span or math while emphasis is matched; punctuation to the rules
+_ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~" + _HOLE)
+# Block syntax a line could start with (lists, quotes, headings, rules, fences) or be made of.
+_BLOCK_START = re.compile(r"(?:\d{1,9}[.)]|[-+*])(?:\s|$)|[>#<\s]|[-_*=~`\s]+$|~~~|```")
+# Plain text: none of markdown's inline syntax, no HTML, no entities, no control or invisible characters.
+_PLAIN = re.compile(r"[^\\*_\[\]<>$&\n`\x00-\x1f\x7f-\xa0\u2000-\u200f\u2028-\u202f\u205f-\u206f]*")
+_TAGS_WRITTEN = re.compile(r"</?(?:strong|em)>")
+
+
+def _text(text: str) -> str:
+    return html.escape(text, quote=False).replace("\xa0", "&nbsp;")
+
+
+def _inline(text: str) -> str | None:
+    """`text` rendered, if it is a single line of plain text, emphasis, code spans and `$` math."""
+    if text.startswith(_LEAD_OPEN):
+        lead, found, rest = text[len(_LEAD_OPEN) :].partition(_LEAD_CLOSE)
+        if not found or "<" in lead:
+            return None
+        first, second = _inline(lead), _inline(rest)
+        return None if first is None or second is None else f"{_LEAD_OPEN}{first}{_LEAD_CLOSE}{second}"
+    if not text or "\n" in text or text != text.strip() or _BLOCK_START.match(text):
+        return None
+    holes, rest = _holes(text)
+    if rest is None:
+        return None
+    marked = _emphasis(rest)
+    if marked is None or marked.count("_____") > 1:
+        return None
+    # What is left must be plain text (the tags written above aside).
+    for chunk in _TAGS_WRITTEN.split(marked):
+        chunk = chunk.replace("_____", "", 1).replace(_HOLE, "")
+        if "==" in chunk or "~~" in chunk or not _PLAIN.fullmatch(chunk):
+            return None
+    filled = iter(holes)
+    return re.sub(_HOLE, lambda _: next(filled), marked)
+
+
+def _holes(text: str) -> tuple[list[str], str | None]:
+    """Code spans and `$` math rendered, each replaced by a hole in the text (they take precedence
+    over emphasis and are read left to right, as markdown-it reads them); None for what it leaves."""
+    holes: list[str] = []
+    parts: list[str] = []
+    position = 0
+    for match in _CODE_OR_MATH.finditer(text):
+        if match.start() < position:
+            continue
+        opener = match.group()
+        if opener == "`":
+            closer = re.compile(r"(?<!`)`(?!`)").search(text, match.end())
+            end = closer.start() if closer else -1
+        elif opener == "$":
+            end = text.find("$", match.end())
+        else:
+            return holes, None  # ``double`` code, $$display$$ math: markdown-it's business
+        if end < 0:
+            return holes, None
+        content = text[match.end() : end]
+        if not content.strip() or content.endswith("\\"):
+            return holes, None
+        if opener == "`":
+            if content.startswith(" ") and content.endswith(" "):
+                content = content[1:-1]
+            holes.append(f"<code>{_text(content)}</code>")
+        else:
+            holes.append("\\(" + _text(content.strip()).replace("}}", "} }") + "\\)")  # as `_math`, sanitised
+        parts.append(text[position : match.start()])
+        parts.append(_HOLE)
+        position = end + 1
+    parts.append(text[position:])
+    return holes, "".join(parts)
+
+
+def _emphasis(text: str) -> str | None:
+    """`*em*` and `**strong**` as tags, when every run of stars plainly opens or closes and they
+    pair in order without nesting; None otherwise."""
+    pieces: list[str] = []
+    position = 0
+    open_run = ""
+    for match in _STARS.finditer(text):
+        run = match.group()
+        before = text[match.start() - 1] if match.start() else " "
+        after = text[match.end()] if match.end() < len(text) else " "
+        if len(run) > 2 or not (before.isascii() and after.isascii()):
+            return None
+        left = not after.isspace() and (after not in _ASCII_PUNCT or before.isspace() or before in _ASCII_PUNCT)
+        right = not before.isspace() and (before not in _ASCII_PUNCT or after.isspace() or after in _ASCII_PUNCT)
+        if left == right or left != (not open_run) or (right and run != open_run):
+            return None  # could both open and close, or neither, or does not pair: the full parser decides
+        pieces.append(text[position : match.start()])
+        pieces.append(("<strong>" if run == "**" else "<em>") if left else ("</strong>" if run == "**" else "</em>"))
+        open_run = run if left else ""
+        position = match.end()
+    if open_run:
+        return None
+    pieces.append(text[position:])
+    return "".join(pieces)
