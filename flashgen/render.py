@@ -330,10 +330,10 @@ def _inline(text: str) -> str | None:
         return None if first is None or second is None else f"{_LEAD_OPEN}{first}{_LEAD_CLOSE}{second}"
     if not text or "\n" in text or text != text.strip() or _BLOCK_START.match(text):
         return None
-    holes, rest = _holes(text)
-    if rest is None:
+    holes, outside = _holes(text)
+    if outside is None:
         return None
-    marked = _emphasis(rest)
+    marked = _emphasis(outside)
     if marked is None or marked.count("_____") > 1:
         return None
     # What is left must be plain text (the tags written above aside).
