@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from . import language, quality
 from .language import BLANK, DANGLING, STOPWORDS
@@ -98,8 +98,7 @@ def _overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
 # ---------------------------------------------------------------- targets
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """A span of a sentence worth recalling."""
 
     start: int
@@ -155,33 +154,43 @@ def targets(sentence: str) -> list[Target]:
     return chosen
 
 
+@lru_cache(maxsize=65536)
+def _word_class(word: str) -> tuple[bool, bool, float]:
+    """Whether a word is rare enough to recall, whether it is a content word, and its frequency."""
+    lower = word.lower()
+    plain_word = lower not in STOPWORDS and not lower.endswith("ly")
+    rare = plain_word and language.is_rare(word)
+    content = plain_word and lower not in DANGLING and len(word) >= 4
+    return rare, content, language.zipf(word)
+
+
 def _rare_runs(sentence: str) -> Iterator[Target]:
     """Rare words, adjacent ones joined ("positional encodings"), and the rarest content words."""
-    run: list[re.Match[str]] = []
-    content: list[tuple[float, int, re.Match[str]]] = []
+    run: list[tuple[int, int, float]] = []  # start, end, frequency
+    content: list[tuple[float, int, int]] = []
 
     def flush() -> Iterator[Target]:
         if run:
-            rarity = max(0.0, 3.3 - min(language.zipf(m.group()) for m in run))
+            rarity = max(0.0, 3.3 - min(r[2] for r in run))
             weight = 4.0 + min(1.5, rarity / 2) + 0.3 * (len(run) - 1)
-            yield Target(run[0].start(), run[-1].end(), sentence[run[0].start() : run[-1].end()], "rare", weight)
+            yield Target(run[0][0], run[-1][1], sentence[run[0][0] : run[-1][1]], "rare", weight)
             run.clear()
 
     for m in _WORDS.finditer(sentence):
-        word = m.group()
-        lower = word.lower()
-        if lower not in STOPWORDS and language.is_rare(word) and not lower.endswith("ly"):
-            if run and sentence[run[-1].end() : m.start()] not in (" ", "-"):
+        rare, is_content, frequency = _word_class(m.group())
+        start, end = m.span()
+        if rare:
+            if run and sentence[run[-1][1] : start] not in (" ", "-"):
                 yield from flush()
-            run.append(m)
-        else:
+            run.append((start, end, frequency))
+        elif run:
             yield from flush()
-        if lower not in STOPWORDS and lower not in DANGLING and len(word) >= 4 and not lower.endswith("ly"):
-            content.append((language.zipf(word), m.start(), m))
+        if is_content:
+            content.append((frequency, start, end))
     yield from flush()
     # The rarest content words, as a last resort (several, in case the rarest is said twice).
-    for rank, (_, _, m) in enumerate(sorted(content, key=lambda c: (c[0], c[1]))[:3]):
-        yield Target(m.start(), m.end(), m.group(), "keyword", 2.0 - 0.1 * rank)
+    for rank, (_, start, end) in enumerate(sorted(content)[:3]):
+        yield Target(start, end, sentence[start:end], "keyword", 2.0 - 0.1 * rank)
 
 
 def _repeated(sentence: str, target: Target) -> bool:
@@ -246,6 +255,11 @@ class _Candidate:
     def failures(self) -> int:
         """Checks failed, over all its probes (judged only when a choice needs it)."""
         return sum(len(quality.judge(p.probe()).failed) for p in self.probes)
+
+    @cached_property
+    def passes(self) -> bool:
+        """Whether every probe passes every check (cheaper than counting what fails)."""
+        return all(quality.passes(p.probe()) for p in self.probes)
 
 
 @dataclass(frozen=True)
@@ -392,7 +406,7 @@ def _best_questions(sentences: Sequence[_Sentence], source: str, cue: str, extra
     for candidate in sorted(candidates, key=lambda c: (-c.priority, c.sentence)):
         if redundant(candidate) or any(c.sentence == candidate.sentence for c in chosen):
             continue
-        if candidate.failures == 0:
+        if candidate.passes:
             chosen.append(candidate)
             if len(chosen) == MAX_QA:
                 break
@@ -500,7 +514,7 @@ def _clozes(
             break
     chosen: list[Draft] = []
     for candidate in sorted(candidates, key=lambda c: (-c.priority, c.sentence)):
-        if candidate.failures == 0:
+        if candidate.passes:
             chosen.append(candidate.draft)
             if len(chosen) >= room:
                 break

@@ -157,6 +157,16 @@ _CHECK_FUNCTIONS = {
     "faithful": _faithful,
     "no_set": _no_set,
 }
+# The same checks, those that fail most often and cost least first, for `passes`.
+_QUICK_ORDER = tuple(
+    _CHECK_FUNCTIONS[name]
+    for name in ("short", "self_contained", "effortful", "precise", "no_set", "faithful", "atomic", "no_leak")
+)
+
+
+def passes(probe: Probe) -> bool:
+    """Whether a probe passes every per-card check (stops at the first that fails)."""
+    return all(check(probe) for check in _QUICK_ORDER)
 
 
 @dataclass(frozen=True)

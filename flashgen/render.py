@@ -282,7 +282,7 @@ def _unwrap(rendered: str) -> str:
 
 
 # Text without any of these is rendered by escaping it: most sentences, at a fraction of the cost.
-_MARKUP = re.compile(r"[\\`*_\[\]<>!$=~#|&\n]|^\s*(?:\d+[.)]|[-+>]|\s{4})|^\s|\s$")
+_MARKUP = re.compile(r"[\x00\\`*_\[\]<>!$=~#|&\n]|^\s*(?:\d+[.)]|[-+>]|\s{4})|^\s|\s$")
 
 
 def markdown(text: str) -> str:
@@ -328,7 +328,7 @@ def _inline(text: str) -> str | None:
             return None
         first, second = _inline(lead), _inline(rest)
         return None if first is None or second is None else f"{_LEAD_OPEN}{first}{_LEAD_CLOSE}{second}"
-    if not text or "\n" in text or text != text.strip() or _BLOCK_START.match(text):
+    if not text or "\n" in text or _HOLE in text or text != text.strip() or _BLOCK_START.match(text):
         return None
     holes, outside = _holes(text)
     if outside is None:

@@ -89,7 +89,9 @@ def _parser() -> MarkdownIt:
     # markdown-it silently drops what is nested deeper than `maxNesting` (20 in CommonMark mode,
     # about ten list levels); allow more, well within Python's recursion limit.
     md = MarkdownIt("commonmark", {"html": True, "maxNesting": 64}).enable(["table", "strikethrough"])
-    return md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    # Only the block structure is read: inline markup is left as text, for the cards to render.
+    return md.disable("inline")
 
 
 _MD = _parser()
@@ -98,13 +100,7 @@ _MD = _parser()
 def extract(note: SourceNote, *, prose: bool = False) -> tuple[Takeaway, ...]:
     """The takeaways of a note, in document order. With `prose`, the paragraphs of headed
     sections are takeaways too (for notes written as prose rather than bullets)."""
-    tokens = _MD.parse(note.body)
-    for token in tokens:
-        # Only the block structure is walked; inline children (emphasis nested a thousand deep
-        # in a hostile note) would make the tree's recursive constructor overflow the stack.
-        if token.type == "inline":
-            token.children = None
-    root = SyntaxTreeNode(tokens)
+    root = SyntaxTreeNode(_MD.parse(note.body))
     blocks = [b for b in root.children if not _is_noise(b)]
     marked = _Reader(note, drop_links=False)
     found = tuple(t for lst, section in _marked_lists(blocks) for t in marked.items(lst, section))

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,32 @@ def test_cards_do_not_depend_on_hash_seeds() -> None:
             [sys.executable, "-c", script], cwd=GOLDEN.parents[2], env=env, capture_output=True, text=True, check=True
         )
         assert json.loads(done.stdout) == here
+
+
+def test_the_quick_check_agrees_with_the_full_verdict() -> None:
+    """`quality.passes` (which stops at the first failing check) says what `judge` says, on every
+    candidate the generator considers for the golden notes, passing and failing ones alike."""
+    from flashgen import drafts, quality
+
+    seen = {True: 0, False: 0}
+    for case in CASES:
+        note = read_note(NoteFile(case, GOLDEN))
+        for takeaway in extract(note):
+            sentences = drafts._sentences(takeaway.text)
+            source = drafts.plain(takeaway.full_text)
+            for sentence in sentences:
+                for candidate in drafts._blank_questions(sentence, source, note.title, takeaway.full_text):
+                    for made in candidate.probes:
+                        probe = made.probe()
+                        variants = [
+                            probe,
+                            replace(probe, prompt=f"{probe.prompt} {probe.answer}"),  # leaks
+                            replace(probe, prompt=f"It {probe.prompt}"),  # dangles
+                            replace(probe, answer=source),  # too long
+                            replace(probe, answer="this", cue=""),  # vague, no cue
+                        ]
+                        for variant in variants:
+                            verdict = quality.judge(variant)
+                            assert quality.passes(variant) == verdict.passed, verdict
+                            seen[verdict.passed] += 1
+    assert seen[True] > 20 and seen[False] > 100

@@ -212,7 +212,7 @@ def test_text_that_looks_like_html_shows_as_written(markdown: str, expected: str
 
 # ---------------------------------------------------------------- the fast path agrees with markdown-it
 
-_PIECES = [*"ab c*`$_\\<>&[]()!=~#|:.'\"é\u00a0-1\n", "**", "_____", "  ", "“", "\u2003", "x^2", "{{c1::", "}}"]
+_PIECES = [*"ab c*`$_\\<>&[]()!=~#|:.'\"é\u00a0-1\n\x00", "**", "_____", "  ", "“", "\u2003", "x^2", "{{c1::", "}}"]
 
 
 def _full_parser(text: str) -> str:
