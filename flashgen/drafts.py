@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from . import language, quality
@@ -61,16 +61,16 @@ _ATOM = re.compile(
 _EMPHASIS = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__|==(?=\S)(.+?)(?<=\S)==", re.DOTALL)
 
 
+# Each step runs only when the text still holds what it looks for.
 _PLAIN_STEPS = tuple(
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (r"!?\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2"),
-        (r"!?\[([^\]]*)\]\([^)]*\)", r"\1"),
-        (r"\{\{c\d+::(.*?)(::[^}]*)?\}\}", r"\1"),
-        (r"<[^>]+>", ""),
-        (r"(\*\*|__|==|`)", ""),
-        (r"(?<!\w)[*_](?=\S)(.+?)(?<=\S)[*_](?!\w)", r"\1"),
-        (r"\s+", " "),
+    (triggers, re.compile(pattern), replacement)
+    for triggers, pattern, replacement in (
+        (("[[",), r"!?\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2"),
+        (("](",), r"!?\[([^\]]*)\]\([^)]*\)", r"\1"),
+        (("{{",), r"\{\{c\d+::(.*?)(::[^}]*)?\}\}", r"\1"),
+        (("<",), r"<[^>]+>", ""),
+        (("**", "__", "==", "`"), r"(\*\*|__|==|`)", ""),
+        (("*", "_"), r"(?<!\w)[*_](?=\S)(.+?)(?<=\S)[*_](?!\w)", r"\1"),
     )
 )
 _MARKUP = re.compile(r"[\[\]{}<>*_=`]")
@@ -82,9 +82,13 @@ def plain(markdown: str) -> str:
     if not _MARKUP.search(markdown):
         return " ".join(markdown.split())
     text = markdown
-    for pattern, replacement in _PLAIN_STEPS:
-        text = pattern.sub(replacement, text)
-    return text.strip()
+    for triggers, pattern, replacement in _PLAIN_STEPS:
+        if any(t in text for t in triggers):
+            text = pattern.sub(replacement, text)
+    return _SPACES.sub(" ", text).strip()
+
+
+_SPACES = re.compile(r"\s+")
 
 
 def _protected(text: str) -> list[tuple[int, int]]:
@@ -201,9 +205,8 @@ def _repeated(sentence: str, target: Target) -> bool:
 # ---------------------------------------------------------------- sentences
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    index: int
+class _Sentence(NamedTuple):
+    number: int  # its place among the takeaway's sentences
     text: str  # markdown
     lead: str  # the sentence before it, when this one starts with "It ..." and needs it
     targets: tuple[Target, ...]
@@ -243,27 +246,34 @@ def _clauses(sentence: str) -> list[str]:
 # ---------------------------------------------------------------- candidates
 
 
-@dataclass(frozen=True)
 class _Candidate:
-    draft: Draft
-    probes: tuple[_Probe, ...]
-    priority: float
-    sentence: int
-    answers: tuple[str, ...]
+    """A card the generator might make, with what it asks; judged only when a choice needs it."""
 
-    @cached_property
+    __slots__ = ("_failures", "_passes", "answers", "draft", "priority", "probes", "sentence")
+
+    def __init__(
+        self, draft: Draft, probes: tuple[_Probe, ...], priority: float, sentence: int, answers: tuple[str, ...]
+    ) -> None:
+        self.draft, self.probes, self.priority, self.sentence, self.answers = draft, probes, priority, sentence, answers
+        self._failures: int | None = None
+        self._passes: bool | None = None
+
+    @property
     def failures(self) -> int:
-        """Checks failed, over all its probes (judged only when a choice needs it)."""
-        return sum(len(quality.judge(p.probe()).failed) for p in self.probes)
+        """Checks failed, over all its probes."""
+        if self._failures is None:
+            self._failures = sum(len(quality.judge(p.probe()).failed) for p in self.probes)
+        return self._failures
 
-    @cached_property
+    @property
     def passes(self) -> bool:
         """Whether every probe passes every check (cheaper than counting what fails)."""
-        return all(quality.passes(p.probe()) for p in self.probes)
+        if self._passes is None:
+            self._passes = all(quality.passes(p.probe()) for p in self.probes)
+        return self._passes
 
 
-@dataclass(frozen=True)
-class _Probe:
+class _Probe(NamedTuple):
     """What a candidate asks, in markdown: turned into a `quality.Probe` only if it is judged."""
 
     kind: str
@@ -374,7 +384,7 @@ def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Cand
         return None
     probe = _Probe("qa", prompt, rest, source, cue, "qa:definition")
     return _Candidate(
-        Draft("basic", "qa:definition", prompt, rest, extra), (probe,), 9.0, sentence.index, (plain(rest),)
+        Draft("basic", "qa:definition", prompt, rest, extra), (probe,), 9.0, sentence.number, (plain(rest),)
     )
 
 
@@ -386,7 +396,7 @@ def _blank_questions(sentence: _Sentence, source: str, cue: str, extra: str) -> 
         prompt = sentence.text[: target.start] + gap + sentence.text[target.end :]
         probe = _Probe("qa", prompt, answer, source, cue, "qa:blank", sentence.lead)
         draft = Draft("basic", "qa:blank", _with_lead(sentence.lead, prompt), answer, extra)
-        yield _Candidate(draft, (probe,), target.weight - rank, sentence.index, (plain(target.answer),))
+        yield _Candidate(draft, (probe,), target.weight - rank, sentence.number, (plain(target.answer),))
 
 
 def _best_questions(sentences: Sequence[_Sentence], source: str, cue: str, extra: str) -> list[_Candidate]:
@@ -491,7 +501,7 @@ def _clozes(
         return []
     candidates: list[_Candidate] = []
     for sentence in sentences:
-        if sentence.index in asked:
+        if sentence.number in asked:
             continue
         items = _enumeration(sentence)
         if items:
@@ -502,7 +512,7 @@ def _clozes(
                 for i in range(len(items))
             )
             draft = replace(_cloze_draft(sentence, items, keep_extra), role="cloze:list")
-            candidates.append(_Candidate(draft, probes, 8.0, sentence.index, tuple(i[2] for i in items)))
+            candidates.append(_Candidate(draft, probes, 8.0, sentence.number, tuple(i[2] for i in items)))
             continue
         for target in sentence.targets[:3]:
             spans = [(target.start, target.end, target.answer)]
@@ -510,7 +520,7 @@ def _clozes(
                 "cloze", _cloze_prompt(sentence, spans, 0), target.answer, source, cue, "cloze", sentence.lead
             )
             draft = _cloze_draft(sentence, spans, keep_extra)
-            candidates.append(_Candidate(draft, (probe,), target.weight, sentence.index, (plain(target.answer),)))
+            candidates.append(_Candidate(draft, (probe,), target.weight, sentence.number, (plain(target.answer),)))
             break
     chosen: list[Draft] = []
     for candidate in sorted(candidates, key=lambda c: (-c.priority, c.sentence)):
