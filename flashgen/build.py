@@ -44,7 +44,7 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
             if report is not None:
                 return report
     from .cache import Cache
-    from .harvest import harvest
+    from .harvest import harvest, no_cycle_collection
 
     cache = Cache.load(state.cache, options.cache_key())
     crop = harvest(options, files, cache=cache, progress=progress)
@@ -54,7 +54,7 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
             f"no takeaways found in {crop.notes} notes; mark them with a heading such as "
             "'Key takeaways' or write them as a bulleted list"
         )
-    with _output_lock(options):
+    with _output_lock(options), no_cycle_collection():
         report = _under_lock(options, crop, now, prune)
         if llm_stats is not None:
             report = replace(report, llm=llm_stats)
