@@ -15,14 +15,16 @@ import contextlib
 import hashlib
 import os
 import pickle
+import shutil
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .lock import atomic_path
 
-FORMAT = 1
+FORMAT = 2
 Signature = tuple[int, int]  # size, modification time in nanoseconds
 
 
@@ -43,27 +45,36 @@ class Entry:
     signature: Signature
     digest: str
     media: tuple[tuple[str, Signature | None], ...]  # images the cards show, and their signatures
-    result: Any  # build.NoteResult
+    result: Any  # harvest.NoteResult, or its pickle (read when it is used)
 
 
 @dataclass
 class Cache:
+    """The cache file holds a header and then one pickled entry after another. Results a worker
+    process pickled are written to a spool file as they arrive and not held in memory."""
+
     path: Path
     key: str
     entries: dict[str, Entry] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
     dirty: bool = False
+    spooled: set[str] = field(default_factory=set)  # entries already written to the spool
+    _spool: IO[bytes] | None = None
 
     @classmethod
     def load(cls, path: Path, key: str) -> Cache:
         try:
             with open(path, "rb") as stream:
-                data = pickle.load(stream)
-            if data.get("format") == FORMAT and data.get("key") == key:
-                return cls(path, key, dict(data["entries"]))
+                header = pickle.load(stream)
+                if header.get("format") != FORMAT or header.get("key") != key:
+                    return cls(path, key)
+                entries = {}
+                for _ in range(header["entries"]):
+                    name, sig, made_from, media, result = pickle.load(stream)
+                    entries[name] = Entry(sig, made_from, media, result)
+                return cls(path, key, entries)
         except Exception:
-            pass
-        return cls(path, key)
+            return cls(path, key)
 
     def get(self, note: Path, data: bytes | None = None) -> Any | None:
         """The cached result for `note`, if still valid. `data` is the note's content when already read."""
@@ -87,28 +98,63 @@ class Cache:
         if any(signature(Path(p)) != sig for p, sig in entry.media):
             return None
         self.used.add(name)
+        if isinstance(entry.result, bytes):
+            entry.result = pickle.loads(entry.result)
         return entry.result
 
-    def put(self, note: Path, data: bytes, media: Iterable[Path], result: Any) -> None:
+    def put(self, note: Path, made_from: str, media: Iterable[Path], result: Any, pickled: bytes | None = None) -> None:
+        """Keep `result`, made from content whose digest is `made_from`; `pickled` is its pickle,
+        when a worker process made one: it goes to the spool file rather than staying in memory."""
         sig = signature(note)
         if sig is None:
             return
         name = str(note)
-        self.entries[name] = Entry(sig, digest(data), tuple((str(p), signature(p)) for p in media), result)
+        entry = Entry(sig, made_from, tuple((str(p), signature(p)) for p in media), result)
+        self.entries[name] = entry
         self.used.add(name)
         self.dirty = True
+        if pickled is not None:
+            if self._spool is None:
+                self._spool = tempfile.TemporaryFile()  # noqa: SIM115 (kept open until save or close)
+            _dump_entry(self._spool, name, entry, pickled)
+            self.spooled.add(name)
 
     def save(self) -> None:
         """Write the cache, dropping entries of notes that are gone."""
-        if not self.dirty and self.used == set(self.entries):
-            return
-        entries = {k: v for k, v in self.entries.items() if k in self.used}
         try:
+            if not self.dirty and self.used == set(self.entries):
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(self.path) as tmp, open(tmp, "wb") as stream:
-                pickle.dump({"format": FORMAT, "key": self.key, "entries": entries}, stream, protocol=5)
+                pickle.dump({"format": FORMAT, "key": self.key, "entries": len(self.used)}, stream, _PROTOCOL)
+                if self._spool is not None:
+                    self._spool.seek(0)
+                    shutil.copyfileobj(self._spool, stream, 1 << 20)
+                for name in self.used - self.spooled:
+                    entry = self.entries[name]
+                    result = entry.result
+                    _dump_entry(stream, name, entry, result if isinstance(result, bytes) else _pickled(result))
         except OSError:
             pass  # a cache that cannot be written only costs time next run
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Forget the spool file (a build that writes no cache)."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+
+_PROTOCOL = 5
+
+
+def _pickled(result: Any) -> bytes:
+    return pickle.dumps(result, _PROTOCOL)
+
+
+def _dump_entry(stream: IO[bytes], name: str, entry: Entry, pickled: bytes) -> None:
+    pickle.dump((name, entry.signature, entry.digest, entry.media, pickled), stream, _PROTOCOL)
 
 
 @dataclass(frozen=True)

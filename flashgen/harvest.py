@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from . import cards as cards_stage
 from . import notes, takeaways
-from .cache import Cache
+from .cache import Cache, digest
 from .config import Options
 from .errors import SourceError, SourceProblem
 from .notes import find_notes
@@ -76,15 +77,22 @@ def harvest_note(file: notes.NoteFile, options: Options, data: bytes | None = No
     return NoteResult(file.rel, made.cards, len(found), None, made.problems, media)
 
 
-def _harvest_chunk(files: Sequence[notes.NoteFile], options: Options) -> list[tuple[NoteResult, bytes | None]]:
+def _harvest_chunk(files: Sequence[notes.NoteFile], options: Options) -> list[tuple[NoteResult, str | None]]:
+    """Each note's result, and the digest of the content it was made from (None if unreadable)."""
     out = []
     for file in files:
         try:
             data: bytes | None = notes.read_bytes(file)
         except SourceError:
             data = None
-        out.append((harvest_note(file, options, data), data))
+        out.append((harvest_note(file, options, data), digest(data) if data is not None else None))
     return out
+
+
+def _harvest_pickled(files: Sequence[notes.NoteFile], options: Options) -> list[tuple[bytes, str | None]]:
+    """`_harvest_chunk` in a worker process: each result pickled on its own, so that the cache
+    can write the bytes as they came rather than pickle the cards again."""
+    return [(pickle.dumps(result, 5), made_from) for result, made_from in _harvest_chunk(files, options)]
 
 
 def harvest(
@@ -109,11 +117,11 @@ def harvest(
     if progress:
         progress(done, len(files))
 
-    def collect(index: int, result: NoteResult, data: bytes | None) -> None:
+    def collect(index: int, result: NoteResult, made_from: str | None, stored: bytes | None = None) -> None:
         nonlocal done
         results[index] = result
-        if cache is not None and data is not None and result.failure is None:
-            cache.put(files[index].path, data, result.media, result)
+        if cache is not None and made_from is not None and result.failure is None:
+            cache.put(files[index].path, made_from, result.media, result, stored)
         done += 1
         if progress:
             progress(done, len(files))
@@ -123,14 +131,14 @@ def harvest(
         chunks = [todo[i : i + 50] for i in range(0, len(todo), 50)]
         # The workers parse (their collector runs); this process only gathers their acyclic results.
         with no_cycle_collection(), ProcessPoolExecutor(workers, _context(), initializer=gc.enable) as pool:
-            futures = [pool.submit(_harvest_chunk, [files[i] for i in chunk], options) for chunk in chunks]
+            futures = [pool.submit(_harvest_pickled, [files[i] for i in chunk], options) for chunk in chunks]
             for chunk, future in zip(chunks, futures, strict=True):
-                for index, (result, data) in zip(chunk, future.result(), strict=True):
-                    collect(index, result, data)
+                for index, (blob, made_from) in zip(chunk, future.result(), strict=True):
+                    collect(index, pickle.loads(blob), made_from, blob)
     else:
         for index in todo:
-            [(result, data)] = _harvest_chunk([files[index]], options)
-            collect(index, result, data)
+            [(result, made_from)] = _harvest_chunk([files[index]], options)
+            collect(index, result, made_from)
 
     ordered = [results[i] for i in range(len(files))]
     return Harvest(

@@ -86,12 +86,18 @@ def digest(*parts: str) -> bytes:
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
+_PAIRS = tuple(_ALPHABET[i % 62] + _ALPHABET[i // 62] for i in range(62 * 62))  # two digits, low first
+
+
 def _base62(data: bytes, length: int = 12) -> str:
+    """The first 9 bytes of `data` as `length` base-62 digits, least significant first."""
     number = int.from_bytes(data[:9], "big")
     out = []
-    for _ in range(length):
-        number, rest = divmod(number, 62)
-        out.append(_ALPHABET[rest])
+    for _ in range(length // 2):
+        number, rest = divmod(number, 62 * 62)
+        out.append(_PAIRS[rest])
+    if length % 2:
+        out.append(_ALPHABET[number % 62])
     return "".join(out)
 
 

@@ -87,7 +87,10 @@ def lines(records: Iterable[Record]) -> Iterator[str]:
         data = {name: getattr(record, name) for name in _FIELDS}
         if not record.clozes:
             del data["clozes"], data["cloze_max"]
-        yield json.dumps(data, ensure_ascii=False, sort_keys=True)
+        yield _ENCODE(data)
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # json.dumps makes one a call
 
 
 def wrap(lines: Iterable[str]) -> str:

@@ -188,6 +188,15 @@ def test_without_lock_file_unchanged_notes_get_the_same_guids(tmp_path: Path, ru
     assert first == second and len(first) > 5
 
 
+def test_guids_are_derived_as_in_every_earlier_version() -> None:
+    """A lock file lost after an upgrade must still give the GUIDs Anki holds: the derivation is
+    pinned to values computed by the first release."""
+    assert identity._base62(bytes(range(32))) == "cvrgDmJcM500"
+    assert identity._base62(bytes(range(32)), 11) == "cvrgDmJcM50"
+    tid = identity.takeaway_id("notes/a.md", "Some takeaway text.", 0)
+    assert identity.card_guid(tid, "qa:blank") == "fgB6XyrLdCRdn"
+
+
 def test_identical_takeaways_in_two_notes_never_collide(tmp_path: Path, run_build: Builder) -> None:
     same = "- The map is not the territory.\n"
     vault = write_notes(tmp_path / "vault", {"a.md": same, "b.md": same, "c.md": same + same})

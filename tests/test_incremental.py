@@ -148,3 +148,33 @@ def test_lock_lines_are_scanned_like_json() -> None:
         assert _scan(encoded) == {k: expected[k] for k in ("guid", "line", "path", "role", "status", "takeaway")}
 
     check()
+
+
+def test_the_cache_written_from_worker_processes_serves_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Results pickled by worker processes go to the cache file as they arrive; the next build
+    reads every unchanged note from it and gets the same cards, and a changed note is made again."""
+    from flashgen import harvest
+    from flashgen.cache import Cache
+
+    monkeypatch.setattr(harvest, "PARALLEL_FROM", 2)
+    vault = write_notes(tmp_path / "vault", {f"n{i:02d}.md": _note(i) for i in range(12)})
+    options = load_options([vault], output=tmp_path / "decks")
+    path = tmp_path / "state.cache"
+    cache = Cache.load(path, options.cache_key())
+    first = harvest.harvest(options, cache=cache, jobs=2)
+    cache.save()
+    assert first.parsed == 12 and len(first.cards) > 30
+
+    write_notes(vault, {"n05.md": _note(5).replace("clean water", "clean, cold water")})
+    cache = Cache.load(path, options.cache_key())
+    second = harvest.harvest(options, cache=cache, jobs=1)
+    assert second.parsed == 1  # n05 only
+
+    def view(crop: harvest.Harvest) -> list[tuple[str, str, str, str]]:
+        return [(c.takeaway.note.rel, c.role, c.front, c.back) for c in crop.cards]
+
+    changed = [c for c in view(second) if c not in view(first)]
+    assert changed and {rel for rel, *_ in changed} == {"n05.md"}
+    assert len(view(second)) == len(view(first))
