@@ -91,8 +91,14 @@ def plain(markdown: str) -> str:
 _SPACES = re.compile(r"\s+")
 
 
-def _protected(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _ATOM.finditer(text)]
+_ATOM_START = re.compile(r"[$\\`\[<{]")  # where an atom could begin
+
+
+@lru_cache(maxsize=4096)
+def _protected(text: str) -> tuple[tuple[int, int], ...]:
+    if not _ATOM_START.search(text):
+        return ()
+    return tuple(m.span() for m in _ATOM.finditer(text))
 
 
 def _overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
@@ -125,36 +131,51 @@ _NAMED = re.compile(
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 
 
+_DIGIT = re.compile(r"\d")
+_CAPITAL = re.compile(r"[A-Z]")
+
+
 def targets(sentence: str) -> list[Target]:
     """Recall targets of a sentence, best first, not overlapping each other or any atom."""
     protected = _protected(sentence)
     found: list[Target] = []
-    for m in _EMPHASIS.finditer(sentence):
-        if not _overlaps(m.span(), protected):
-            inner = next(g for g in m.groups() if g is not None)
-            found.append(Target(m.start(), m.end(), inner, "emphasis", 10.0))
-    for m in _NUMBER.finditer(sentence):
-        end = m.end()
-        if m.group(3) and m.group(3).strip().lower() in STOPWORDS:
-            end = m.start(3)
-        is_year = end == m.end(1) and re.fullmatch(r"1[5-9]\d\d|20\d\d", m.group(1)) is not None
-        found.append(Target(m.start(), end, sentence[m.start() : end], "year" if is_year else "number", 7.0))
-    for m in _ACRONYM.finditer(sentence):
-        found.append(Target(m.start(), m.end(), m.group(), "acronym", 6.5))
-    for m in _NAMED.finditer(sentence):
-        if len(m.group().split()) <= 4 and m.group().lower() not in STOPWORDS and m.group().lower() not in DANGLING:
-            found.append(Target(m.start(), m.end(), m.group(), "named", 6.0 + 0.2 * len(m.group().split())))
+    if "**" in sentence or "__" in sentence or "==" in sentence:
+        for m in _EMPHASIS.finditer(sentence):
+            if not _overlaps(m.span(), protected):
+                inner = next(g for g in m.groups() if g is not None)
+                found.append(Target(m.start(), m.end(), inner, "emphasis", 10.0))
+    if _DIGIT.search(sentence):
+        for m in _NUMBER.finditer(sentence):
+            end = m.end()
+            if m.group(3) and m.group(3).strip().lower() in STOPWORDS:
+                end = m.start(3)
+            is_year = end == m.end(1) and re.fullmatch(r"1[5-9]\d\d|20\d\d", m.group(1)) is not None
+            found.append(Target(m.start(), end, sentence[m.start() : end], "year" if is_year else "number", 7.0))
+    if _CAPITAL.search(sentence):
+        for m in _ACRONYM.finditer(sentence):
+            found.append(Target(m.start(), m.end(), m.group(), "acronym", 6.5))
+        for m in _NAMED.finditer(sentence):
+            name = m.group()
+            words = len(name.split())
+            if words <= 4 and name.lower() not in STOPWORDS and name.lower() not in DANGLING:
+                found.append(Target(m.start(), m.end(), name, "named", 6.0 + 0.2 * words))
     found.extend(_rare_runs(sentence))
     chosen: list[Target] = []
+    taken: list[tuple[int, int]] = []
+    whole = plain(sentence)
+    limit = 0.6 * len(whole)
+    lower = whole.lower()
     for target in sorted(found, key=lambda t: (-t.weight, t.start)):
         span = (target.start, target.end)
         if target.kind != "emphasis" and _overlaps(span, protected):
             continue
-        if _overlaps(span, [(c.start, c.end) for c in chosen]):
+        if _overlaps(span, taken):
             continue
-        if len(plain(target.answer)) > 0.6 * len(plain(sentence)) or _repeated(sentence, target):
+        answer = plain(target.answer)
+        if len(answer) > limit or lower.count(answer.lower()) > 1:
             continue  # hiding it would leave nothing to cue it, or the sentence says it again
         chosen.append(target)
+        taken.append(span)
     return chosen
 
 
@@ -195,11 +216,6 @@ def _rare_runs(sentence: str) -> Iterator[Target]:
     # The rarest content words, as a last resort (several, in case the rarest is said twice).
     for rank, (_, start, end) in enumerate(sorted(content)[:3]):
         yield Target(start, end, sentence[start:end], "keyword", 2.0 - 0.1 * rank)
-
-
-def _repeated(sentence: str, target: Target) -> bool:
-    """Whether the rest of the sentence gives the target away ("evolve" in "evolved")."""
-    return plain(sentence).lower().count(plain(target.answer).lower()) > 1
 
 
 # ---------------------------------------------------------------- sentences
@@ -308,6 +324,7 @@ _TERM_VERB = re.compile(
     r"(?P<verb>is|are|refers to|refer to|means|mean|describes|denotes)\s+(?P<rest>.+?)[.!]?$",
     re.DOTALL,
 )
+_DEFINING_VERBS = frozenset({"is", "are", "refers", "refer", "means", "mean", "describes", "denotes"})
 _DEFINING = re.compile(r"^(?:a|an|the|one|any|some|each|every|how|when|where|what)\b", re.IGNORECASE)
 _TERM_GLUE = frozenset({"of", "and", "the", "a", "an", "in", "for", "to"})
 
@@ -346,7 +363,8 @@ def drafts(takeaway: Takeaway, cue: str, lead: str = "") -> list[Draft]:
 def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Candidate | None:
     """`Term: definition`, or "X is a ...", asked as "What is meant by “Term”?" / "What is X?"."""
     prompt = ""
-    match = _TERM_COLON.match(sentence.text)
+    head = sentence.text[:80]  # a term and its separator come first
+    match = _TERM_COLON.match(sentence.text) if any(c in head for c in ":—–-") else None
     if match:
         bold = match.group("bold") or match.group("bold2")
         term = (match.group("term") or match.group("term2")).strip().strip("\"'“”‘’")
@@ -358,7 +376,10 @@ def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Cand
             prompt = f"What is meant by “{term}”?"
             rest = match.group("rest") or match.group("rest2")
     if not prompt:
-        match = _TERM_VERB.match(plain(sentence.text))
+        text = plain(sentence.text)
+        if _DEFINING_VERBS.isdisjoint(text.split(None, 7)[1:7]):  # the verb follows a term of 1-5 words
+            return None
+        match = _TERM_VERB.match(text)
         if not match:
             return None
         term, verb, rest = match.group("term").strip(), match.group("verb"), match.group("rest")
@@ -457,9 +478,10 @@ def _enumeration(sentence: _Sentence) -> list[Span]:
     An item is a run of up to four words with no stopword in it: the first item starts after the
     last stopword before it ("... are ridge, lasso"), the last ends before the first one after it
     ("... and dropout all reduce")."""
-    if _protected(sentence.text):
+    text = sentence.text
+    if ", " not in text or (" and " not in text and " or " not in text) or _protected(text):
         return []
-    match = _LIST_RUN.search(sentence.text)
+    match = _LIST_RUN.search(text)
     if not match:
         return []
     run_start = match.start(1)
