@@ -308,13 +308,9 @@ _ABBREVIATIONS = re.compile(
 )
 
 
-def words(text: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def words(text: str) -> tuple[str, ...]:
     """The words of plain text, lower-cased, apostrophes normalised, possessive 's dropped."""
-    return list(_words(text))
-
-
-@lru_cache(maxsize=8192)
-def _words(text: str) -> tuple[str, ...]:
     out = []
     for word in _WORD.findall(text):
         word = word.lower().replace("’", "'").strip(".")
@@ -324,8 +320,9 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def content_words(text: str) -> list[str]:
-    return [w for w in words(text) if w not in STOPWORDS and (len(w) > 2 or any(c.isdigit() for c in w))]
+@lru_cache(maxsize=65536)
+def content_words(text: str) -> tuple[str, ...]:
+    return tuple(w for w in words(text) if w not in STOPWORDS and (len(w) > 2 or any(c.isdigit() for c in w)))
 
 
 @cache
