@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -84,13 +84,27 @@ def dumps(records: Iterable[Record]) -> str:
 def lines(records: Iterable[Record]) -> Iterator[str]:
     """One JSON line per record, in the lock file's order (made as they are written, not held)."""
     for record in sorted(records, key=lambda r: (r.status != "active", r.path, r.line, r.role, r.guid)):
-        data = {name: getattr(record, name) for name in _FIELDS}
-        if not record.clozes:
-            del data["clozes"], data["cloze_max"]
-        yield _ENCODE(data)
+        yield line(record)
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # json.dumps makes one a call
+_QUOTE = json.encoder.encode_basestring  # JSON string, non-ASCII kept
+
+
+def line(record: Record) -> str:
+    """A record as `json.dumps(..., ensure_ascii=False, sort_keys=True)` writes it (a test holds
+    the two equal), made directly: the lock file of 10,000 notes has 180,000 of them."""
+    q = _QUOTE
+    clozes = ""
+    if record.clozes:
+        deletions = ", ".join(f"[{number}, {q(text)}]" for number, text in record.clozes)
+        clozes = f'"cloze_max": {record.cloze_max}, "clozes": [{deletions}], '
+    return (
+        f'{{{clozes}"deck": {q(record.deck)}, "fields": {q(record.fields)}, "guid": {q(record.guid)}, '
+        f'"hash": {q(record.hash)}, "kind": {q(record.kind)}, "line": {record.line}, "mod": {record.mod}, '
+        f'"note": {q(record.note)}, "path": {q(record.path)}, "role": {q(record.role)}, '
+        f'"status": {q(record.status)}, "takeaway": {q(record.takeaway)}, "text": {q(record.text)}, '
+        f'"title": {q(record.title)}}}'
+    )
 
 
 def wrap(lines: Iterable[str]) -> str:
@@ -114,9 +128,6 @@ def write_lines(path: Path, lines: Iterable[str]) -> None:
 
 def parse_record(line: str) -> Record:
     return _record(json.loads(line))
-
-
-_FIELDS = tuple(f.name for f in fields(Record))
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

@@ -8,8 +8,11 @@ import time
 from pathlib import Path
 
 from anki.collection import Collection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flashgen import identity
+from flashgen import lock as lock_module
 from flashgen.build import build
 from flashgen.config import load_options
 from flashgen.lock import Lock
@@ -349,3 +352,40 @@ def test_concurrent_builds_never_corrupt_the_lock_or_package(tmp_path: Path, ank
     log = anki.import_package(out / "vault.apkg")
     assert len(log.new) == 80  # type: ignore[attr-defined]
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+@given(
+    st.text(max_size=40),
+    st.integers(min_value=0, max_value=10**12),
+    st.lists(st.tuples(st.integers(1, 500), st.text(max_size=12)), max_size=4),
+    st.sampled_from(["active", "removed"]),
+)
+@settings(max_examples=300, deadline=None)
+def test_lock_lines_are_the_json_of_their_records(
+    text: str, number: int, clozes: list[tuple[int, str]], status: str
+) -> None:
+    """The lock file's lines are written without the json module, exactly as it would write them,
+    so lock files stay byte-for-byte what earlier versions wrote and read."""
+    record = lock_module.Record(
+        guid="fg" + text[:3],
+        note=f"id:{text}",
+        path=f"{text}.md",
+        title=text,
+        takeaway="t" + text[-2:],
+        line=number % 10_000,
+        role="qa:blank",
+        kind="cloze" if clozes else "basic",
+        text=f'{text} "q" \\ \n\t\x01',
+        deck="Root::" + text,
+        hash="h",
+        mod=number,
+        fields="f",
+        status=status,  # type: ignore[arg-type]
+        clozes=tuple(clozes),
+        cloze_max=max((n for n, _ in clozes), default=0),
+    )
+    data = {name: getattr(record, name) for name in record.__slots__}
+    if not record.clozes:
+        del data["clozes"], data["cloze_max"]
+    assert lock_module.line(record) == json.dumps(data, ensure_ascii=False, sort_keys=True)
+    assert lock_module.parse_record(lock_module.line(record)) == record
