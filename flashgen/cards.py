@@ -4,6 +4,7 @@ with the deck, tags and context every card of a note shares.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -42,6 +43,30 @@ class Card:
     context: str = ""
     source: str = ""
     media: tuple[MediaFile, ...] = ()
+    hashes: tuple[str, str] | None = None  # `content_hash` and `fields_hash` of the card as made
+
+
+def digest(*parts: str) -> bytes:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+
+
+def content_hash(
+    kind: str, front: str, back: str, extra: str, context: str, tags: tuple[str, ...], reverse: bool
+) -> str:
+    """What decides whether Anki's copy must be updated: the fields and tags.
+
+    The Source field's file and line are left out on purpose: inserting a
+    takeaway or renaming a file would otherwise update every card below it and
+    replace the tags the user added to them in Anki. Source is refreshed with
+    the card's next real change.
+    """
+    return digest(kind, front, back, extra, context, " ".join(tags), "reverse" if reverse else "").hex()[:20]
+
+
+def fields_hash(kind: str, front: str, back: str, extra: str, context: str) -> str:
+    """The fields flashgen owns in an Anki note (not Source or ID, which only describe it).
+    Sync compares it with what Anki holds to tell the user's edits from flashgen's."""
+    return digest("fields", kind, front, back if kind == "basic" else "", extra, context).hex()[:20]
 
 
 @dataclass(frozen=True)
@@ -110,13 +135,18 @@ def _rendered(
                 continue  # never a cloze note without a deletion: Anki would give it no card
             if draft.role != "cloze:explicit":
                 deletions = tuple(language.html_to_text(d) for d in _DELETION.findall(front))
+        back, extra = html(draft.back), html(draft.extra)
+        hashes = (
+            content_hash(draft.kind, front, back, extra, placement.context, placement.tags, draft.reverse),
+            fields_hash(draft.kind, front, back, extra, placement.context),
+        )
         yield Card(
             takeaway,
             draft.kind,
             draft.role,
             front,
-            html(draft.back),
-            html(draft.extra),
+            back,
+            extra,
             reverse=draft.reverse,
             deletions=deletions,
             deck=placement.deck,
@@ -124,6 +154,7 @@ def _rendered(
             context=placement.context,
             source=render.escape(takeaway.location),  # a file may be named like HTML
             media=tuple(media.files.values()),
+            hashes=hashes,
         )
 
 

@@ -27,7 +27,6 @@ The rules, in one place:
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -37,7 +36,7 @@ from rapidfuzz import fuzz
 
 from . import cards as cards_stage
 from . import language
-from .cards import Card
+from .cards import Card, content_hash, digest, fields_hash
 from .lock import Lock, Record
 from .takeaways import Takeaway
 
@@ -79,10 +78,6 @@ class Plan:
         return tuple(i.record for i in self.identities) + self.kept
 
 
-def digest(*parts: str) -> bytes:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
-
-
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -119,12 +114,6 @@ def similarity(a: str, b: str) -> float:
     return ratio
 
 
-def fields_hash(kind: str, front: str, back: str, extra: str, context: str) -> str:
-    """The fields flashgen owns in an Anki note (not Source or ID, which only describe it).
-    Sync compares it with what Anki holds to tell the user's edits from flashgen's."""
-    return digest("fields", kind, front, back if kind == "basic" else "", extra, context).hex()[:20]
-
-
 def note_key(takeaway: Takeaway) -> str:
     note = takeaway.note
     return f"id:{note.note_id}" if note.note_id else note.rel
@@ -136,19 +125,6 @@ def takeaway_id(key: str, text: str, occurrence: int) -> str:
 
 def card_guid(tid: str, role: str) -> str:
     return "fg" + _base62(digest("card", tid, role), 11)
-
-
-def content_hash(card: Card, front: str) -> str:
-    """What decides whether Anki's copy must be updated: the fields and tags.
-
-    The Source field's file and line are left out on purpose: inserting a
-    takeaway or renaming a file would otherwise update every card below it and
-    replace the tags the user added to them in Anki. Source is refreshed with
-    the card's next real change.
-    """
-    parts = [card.kind, front, card.back, card.extra, card.context, " ".join(card.tags)]
-    parts.append("reverse" if card.reverse else "")
-    return digest(*parts).hex()[:20]
 
 
 @dataclass
@@ -403,10 +379,15 @@ def _identify(card: Card, tid: str, guid: str, record: Record | None, now: int) 
     clozes: tuple[tuple[int, str], ...] = ()
     if card.deletions:
         numbers, cloze_max = _cloze_numbers(card.deletions, record)
-        front = cards_stage.renumber(card.front, numbers)
+        if numbers != list(range(1, len(numbers) + 1)):  # as made: 1..n in order
+            front = cards_stage.renumber(card.front, numbers)
         clozes = tuple(sorted(zip(numbers, card.deletions, strict=True)))
     takeaway = card.takeaway
-    fingerprint = content_hash(card, front)
+    if front == card.front and card.hashes:  # made with the card, in the worker that made it
+        fingerprint, fields = card.hashes
+    else:
+        fingerprint = content_hash(card.kind, front, card.back, card.extra, card.context, card.tags, card.reverse)
+        fields = fields_hash(card.kind, front, card.back, card.extra, card.context)
     status: Status
     if record is None:
         status, mod = "added", now
@@ -428,7 +409,7 @@ def _identify(card: Card, tid: str, guid: str, record: Record | None, now: int) 
         text=takeaway.full_text,
         deck=card.deck,
         hash=fingerprint,
-        fields=fields_hash(card.kind, front, card.back, card.extra, card.context),
+        fields=fields,
         mod=mod,
         clozes=clozes,
         cloze_max=cloze_max,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from . import identity, lock, package
+from . import cards, identity, lock, package
 from .build import _output_lock, refine, write_deck
 from .cache import Cache, state_paths
 from .cards import REMOVED_TAG
@@ -131,11 +131,9 @@ def anki_fields(item: Identity) -> dict[str, str]:
 
 
 def fields_hash(kind: str, fields: Mapping[str, str]) -> str:
-    """`identity.fields_hash` of a note's fields as Anki holds them."""
+    """`cards.fields_hash` of a note's fields as Anki holds them."""
     front = fields.get("Question" if kind == "basic" else "Text", "")
-    return identity.fields_hash(
-        kind, front, fields.get("Answer", ""), fields.get("Extra", ""), fields.get("Context", "")
-    )
+    return cards.fields_hash(kind, front, fields.get("Answer", ""), fields.get("Extra", ""), fields.get("Context", ""))
 
 
 # Tags flashgen makes (metadata ones are recognisable); any other tag on a note is the user's,
@@ -246,8 +244,8 @@ def apply(plan: SyncPlan, target: Target, package_timestamp: float | None = None
     for item, note, tags in plan.update:
         target.update(note, anki_fields(item), tags)
     by_deck: dict[str, list[int]] = {}
-    for item, cards in plan.move:
-        by_deck.setdefault(item.card.deck, []).extend(cards)
+    for item, card_ids in plan.move:
+        by_deck.setdefault(item.card.deck, []).extend(card_ids)
     for deck, ids in sorted(by_deck.items()):
         target.move(ids, deck)
     if plan.delete:
