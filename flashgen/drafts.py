@@ -189,33 +189,32 @@ def _word_class(word: str) -> tuple[bool, bool, float]:
     return rare, content, language.zipf(word)
 
 
-def _rare_runs(sentence: str) -> Iterator[Target]:
+def _rare_runs(sentence: str) -> list[Target]:
     """Rare words, adjacent ones joined ("positional encodings"), and the rarest content words."""
-    run: list[tuple[int, int, float]] = []  # start, end, frequency
-    content: list[tuple[float, int, int]] = []
+    classed = [(_word_class(m.group()), m.start(), m.end()) for m in _WORDS.finditer(sentence)]
+    found: list[Target] = []
+    run: list[tuple[int, int, int, float]] = []  # word index, start, end, frequency
 
-    def flush() -> Iterator[Target]:
-        if run:
-            rarity = max(0.0, 3.3 - min(r[2] for r in run))
-            weight = 4.0 + min(1.5, rarity / 2) + 0.3 * (len(run) - 1)
-            yield Target(run[0][0], run[-1][1], sentence[run[0][0] : run[-1][1]], "rare", weight)
-            run.clear()
+    def flush() -> None:
+        rarity = max(0.0, 3.3 - min(r[3] for r in run))
+        weight = 4.0 + min(1.5, rarity / 2) + 0.3 * (len(run) - 1)
+        found.append(Target(run[0][1], run[-1][2], sentence[run[0][1] : run[-1][2]], "rare", weight))
+        run.clear()
 
-    for m in _WORDS.finditer(sentence):
-        rare, is_content, frequency = _word_class(m.group())
-        start, end = m.span()
-        if rare:
-            if run and sentence[run[-1][1] : start] not in (" ", "-"):
-                yield from flush()
-            run.append((start, end, frequency))
-        elif run:
-            yield from flush()
-        if is_content:
-            content.append((frequency, start, end))
-    yield from flush()
+    for index, ((rare, _, frequency), start, end) in enumerate(classed):
+        if not rare:
+            continue
+        # A run goes on while rare words follow each other, apart by a space or a hyphen.
+        if run and (run[-1][0] != index - 1 or sentence[run[-1][2] : start] not in (" ", "-")):
+            flush()
+        run.append((index, start, end, frequency))
+    if run:
+        flush()
     # The rarest content words, as a last resort (several, in case the rarest is said twice).
-    for rank, (_, start, end) in enumerate(sorted(content)[:3]):
-        yield Target(start, end, sentence[start:end], "keyword", 2.0 - 0.1 * rank)
+    content = sorted((frequency, start, end) for (_, is_content, frequency), start, end in classed if is_content)
+    for rank, (_, start, end) in enumerate(content[:3]):
+        found.append(Target(start, end, sentence[start:end], "keyword", 2.0 - 0.1 * rank))
+    return found
 
 
 # ---------------------------------------------------------------- sentences
