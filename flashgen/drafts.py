@@ -19,9 +19,9 @@ to complete the takeaway from its opening words.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Literal, NamedTuple
 
 from . import language, quality
@@ -237,7 +237,7 @@ def _sentences(text: str, lead: str = "") -> list[_Sentence]:
             pieces.extend(_clauses(sentence))
     out = []
     for index, piece in enumerate(pieces):
-        first = (language.words(plain(piece)) or [""])[0]
+        first = (language.first_words(plain(piece), 1) or ("",))[0]
         before = pieces[index - 1] if index else lead
         lead_text = before if first in DANGLING else ""
         found = tuple(t for t in targets(piece) if plain(t.answer).lower() not in plain(lead_text).lower())
@@ -262,16 +262,41 @@ def _clauses(sentence: str) -> list[str]:
 
 
 class _Candidate:
-    """A card the generator might make, with what it asks; judged only when a choice needs it."""
+    """A card the generator might make, with what it asks; made and judged only when a choice
+    needs it (most candidates are ranked out before either)."""
 
-    __slots__ = ("_failures", "_passes", "answers", "draft", "priority", "probes", "sentence")
+    __slots__ = ("_failures", "_made", "_passes", "answers", "make", "priority", "role", "sentence")
 
     def __init__(
-        self, draft: Draft, probes: tuple[_Probe, ...], priority: float, sentence: int, answers: tuple[str, ...]
+        self,
+        role: str,
+        make: Callable[[], tuple[Draft, tuple[_Probe, ...]]],
+        priority: float,
+        sentence: int,
+        answers: tuple[str, ...],
     ) -> None:
-        self.draft, self.probes, self.priority, self.sentence, self.answers = draft, probes, priority, sentence, answers
+        self.role, self.make, self.priority, self.sentence, self.answers = role, make, priority, sentence, answers
+        self._made: tuple[Draft, tuple[_Probe, ...]] | None = None
         self._failures: int | None = None
         self._passes: bool | None = None
+
+    @classmethod
+    def made(
+        cls, draft: Draft, probes: tuple[_Probe, ...], priority: float, sentence: int, answers: tuple[str, ...]
+    ) -> _Candidate:
+        return cls(draft.role, lambda: (draft, probes), priority, sentence, answers)
+
+    @property
+    def draft(self) -> Draft:
+        if self._made is None:
+            self._made = self.make()
+        return self._made[0]
+
+    @property
+    def probes(self) -> tuple[_Probe, ...]:
+        if self._made is None:
+            self._made = self.make()
+        return self._made[1]
 
     @property
     def failures(self) -> int:
@@ -403,7 +428,7 @@ def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Cand
     if not rest or len(rest.split()) > quality.MAX_DEFINITION_WORDS:
         return None
     probe = _Probe("qa", prompt, rest, source, cue, "qa:definition")
-    return _Candidate(
+    return _Candidate.made(
         Draft("basic", "qa:definition", prompt, rest, extra), (probe,), 9.0, sentence.number, (plain(rest),)
     )
 
@@ -411,12 +436,18 @@ def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Cand
 def _blank_questions(sentence: _Sentence, source: str, cue: str, extra: str) -> Iterator[_Candidate]:
     """The sentence as a question with its best targets hidden, one at a time."""
     for rank, target in enumerate(sentence.targets[:3]):
-        answer = target.answer.rstrip(":") if target.kind == "emphasis" else target.answer
-        gap = BLANK + (":" if answer != target.answer else "")
-        prompt = sentence.text[: target.start] + gap + sentence.text[target.end :]
-        probe = _Probe("qa", prompt, answer, source, cue, "qa:blank", sentence.lead)
-        draft = Draft("basic", "qa:blank", _with_lead(sentence.lead, prompt), answer, extra)
-        yield _Candidate(draft, (probe,), target.weight - rank, sentence.number, (plain(target.answer),))
+        make = partial(_blank_question, sentence, target, source, cue, extra)
+        yield _Candidate("qa:blank", make, target.weight - rank, sentence.number, (plain(target.answer),))
+
+
+def _blank_question(
+    sentence: _Sentence, target: Target, source: str, cue: str, extra: str
+) -> tuple[Draft, tuple[_Probe, ...]]:
+    answer = target.answer.rstrip(":") if target.kind == "emphasis" else target.answer
+    gap = BLANK + (":" if answer != target.answer else "")
+    prompt = sentence.text[: target.start] + gap + sentence.text[target.end :]
+    probe = _Probe("qa", prompt, answer, source, cue, "qa:blank", sentence.lead)
+    return Draft("basic", "qa:blank", _with_lead(sentence.lead, prompt), answer, extra), (probe,)
 
 
 def _best_questions(sentences: Sequence[_Sentence], source: str, cue: str, extra: str) -> list[_Candidate]:
@@ -429,7 +460,7 @@ def _best_questions(sentences: Sequence[_Sentence], source: str, cue: str, extra
     emphasised = {plain(t.answer) for s in sentences for t in s.targets if t.kind == "emphasis"}
 
     def redundant(c: _Candidate) -> bool:  # the author's emphasis is tested by its cloze already
-        return c.draft.role == "qa:blank" and bool(set(c.answers) & emphasised)
+        return c.role == "qa:blank" and bool(set(c.answers) & emphasised)
 
     # The best candidates that pass every check, by priority; judging stops once enough are found.
     chosen: list[_Candidate] = []
@@ -533,7 +564,7 @@ def _clozes(
                 for i in range(len(items))
             )
             draft = replace(_cloze_draft(sentence, items, keep_extra), role="cloze:list")
-            candidates.append(_Candidate(draft, probes, 8.0, sentence.number, tuple(i[2] for i in items)))
+            candidates.append(_Candidate.made(draft, probes, 8.0, sentence.number, tuple(i[2] for i in items)))
             continue
         for target in sentence.targets[:3]:
             spans = [(target.start, target.end, target.answer)]
@@ -541,7 +572,7 @@ def _clozes(
                 "cloze", _cloze_prompt(sentence, spans, 0), target.answer, source, cue, "cloze", sentence.lead
             )
             draft = _cloze_draft(sentence, spans, keep_extra)
-            candidates.append(_Candidate(draft, (probe,), target.weight, sentence.number, (plain(target.answer),)))
+            candidates.append(_Candidate.made(draft, (probe,), target.weight, sentence.number, (plain(target.answer),)))
             break
     chosen: list[Draft] = []
     for candidate in sorted(candidates, key=lambda c: (-c.priority, c.sentence)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import itertools
 import re
 from functools import cache, lru_cache
 from importlib import resources
@@ -311,13 +312,19 @@ _ABBREVIATIONS = re.compile(
 @lru_cache(maxsize=65536)
 def words(text: str) -> tuple[str, ...]:
     """The words of plain text, lower-cased, apostrophes normalised, possessive 's dropped."""
-    out = []
-    for word in _WORD.findall(text):
-        word = word.lower().replace("’", "'").strip(".")
-        if word.endswith("'s") and len(word) > 2:
-            word = word[:-2]
-        out.append(word)
-    return tuple(out)
+    return tuple(_normal(word) for word in _WORD.findall(text))
+
+
+def first_words(text: str, count: int) -> tuple[str, ...]:
+    """`words(text)[:count]`, without reading the rest of the text."""
+    return tuple(_normal(m.group()) for m in itertools.islice(_WORD.finditer(text), count))
+
+
+def _normal(word: str) -> str:
+    word = word.lower().replace("’", "'").strip(".")
+    if word.endswith("'s") and len(word) > 2:
+        word = word[:-2]
+    return word
 
 
 @lru_cache(maxsize=65536)

@@ -106,7 +106,7 @@ def _precise(p: Probe) -> bool:
 
 def _self_contained(p: Probe) -> bool:
     """Makes sense weeks later, out of its note: a context cue, no dangling 'It ...' or 'This approach ...'."""
-    opening = words((p.lead + " " + p.prompt).replace(BLANK, "x").replace("[...]", "x"))[:2]
+    opening = language.first_words((p.lead + " " + p.prompt).replace(BLANK, "x").replace("[...]", "x"), 2)
     if opening and (opening[0] in DANGLING or " ".join(opening) in DANGLING):
         return False
     return bool(p.cue.strip())
