@@ -515,19 +515,19 @@ def _enumeration(sentence: _Sentence) -> list[Span]:
     if not match:
         return []
     run_start = match.start(1)
-    spans: list[Span] = []
+    parts: list[tuple[int, list[Span]]] = []  # each item's offset in the sentence, and its words
     for piece in re.finditer(r"[^,]+", match.group(1)):
         for part in re.split(r"\s(?:and|or)\s", piece.group()):
             offset = run_start + piece.start() + piece.group().index(part)
             words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[\w'’-]+", part)]
-            spans.append((offset, words))  # type: ignore[arg-type]
+            parts.append((offset, words))
     items: list[Span] = []
-    for index, (offset, words) in enumerate(spans):  # type: ignore[misc]
+    for index, (offset, words) in enumerate(parts):
         kept = list(words)
         if index == 0:  # trim leading words up to the last stopword
             while kept and any(w[2].lower() in STOPWORDS for w in kept):
                 kept.pop(0)
-        elif index == len(spans) - 1:  # trim from the first stopword on
+        elif index == len(parts) - 1:  # trim from the first stopword on
             cut = next((i for i, w in enumerate(kept) if w[2].lower() in STOPWORDS), len(kept))
             kept = kept[:cut]
         if not kept or any(w[2].lower() in STOPWORDS for w in kept):
