@@ -83,8 +83,10 @@ def plain(markdown: str) -> str:
         return " ".join(markdown.split())
     text = markdown
     for triggers, pattern, replacement in _PLAIN_STEPS:
-        if any(t in text for t in triggers):
-            text = pattern.sub(replacement, text)
+        for trigger in triggers:
+            if trigger in text:
+                text = pattern.sub(replacement, text)
+                break
     return _SPACES.sub(" ", text).strip()
 
 
@@ -102,7 +104,11 @@ def _protected(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def _overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
-    return any(span[0] < b and a < span[1] for a, b in spans)
+    start, end = span
+    for a, b in spans:
+        if start < b and a < end:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- targets

@@ -312,6 +312,8 @@ _ABBREVIATIONS = re.compile(
 @lru_cache(maxsize=65536)
 def words(text: str) -> tuple[str, ...]:
     """The words of plain text, lower-cased, apostrophes normalised, possessive 's dropped."""
+    if text.isascii():  # the same words, lower-cased at once
+        return tuple(_possessive(word.strip(".")) for word in _WORD.findall(text.lower()))
     return tuple(_normal(word) for word in _WORD.findall(text))
 
 
@@ -321,10 +323,11 @@ def first_words(text: str, count: int) -> tuple[str, ...]:
 
 
 def _normal(word: str) -> str:
-    word = word.lower().replace("’", "'").strip(".")
-    if word.endswith("'s") and len(word) > 2:
-        word = word[:-2]
-    return word
+    return _possessive(word.lower().replace("’", "'").strip("."))
+
+
+def _possessive(word: str) -> str:
+    return word[:-2] if word.endswith("'s") and len(word) > 2 else word
 
 
 @lru_cache(maxsize=65536)

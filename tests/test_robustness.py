@@ -578,3 +578,14 @@ def test_preview_shows_text_that_looks_like_rich_markup(tmp_path: Path) -> None:
     assert result.exit_code == 0
     # the brackets are shown as written (whatever word the card hides)
     assert "[/]" in result.stdout and "[bold]" in result.stdout and "[/bold]" in result.stdout
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+@settings(max_examples=500, deadline=None)
+def test_words_of_ascii_text_are_read_as_any_other_text(text: str) -> None:
+    """ASCII text is lower-cased before its words are found (faster); the words are the same."""
+    from flashgen import language
+
+    language.words.cache_clear()
+    expected = tuple(language._normal(w) for w in language._WORD.findall(text))
+    assert language.words(text) == expected
