@@ -105,7 +105,7 @@ def _protected(text: str) -> tuple[tuple[int, int], ...]:
 
 def _overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
     start, end = span
-    for a, b in spans:
+    for a, b in spans:  # noqa: SIM110 (a loop: no generator object on this hot path)
         if start < b and a < end:
             return True
     return False
