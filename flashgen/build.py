@@ -12,8 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import filelock
-
 from .cache import Signature, Stamp, signature, state_paths
 from .config import Options
 from .errors import BusyError, NothingToBuild, OutputError, SourceProblem
@@ -196,6 +194,8 @@ def _stamp(options: Options, path: Path, notes: dict[str, Signature | None], rep
 @contextmanager
 def _output_lock(options: Options) -> Iterator[None]:
     """Serialise builds of one deck: a second build waits for the first, then refuses clearly."""
+    import filelock  # here: a build that finds nothing changed takes no lock and need not load it
+
     try:
         options.output.mkdir(parents=True, exist_ok=True)
         guard = filelock.FileLock(options.output / f".{options.name}.build-lock")
