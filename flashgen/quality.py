@@ -88,8 +88,10 @@ def _short(p: Probe) -> bool:
 def _no_leak(p: Probe) -> bool:
     """The prompt does not reveal the answer."""
     answer = language.normalise(p.answer)
-    shown = f"{p.lead} {p.prompt}"
-    prompt = language.normalise(shown.replace(BLANK, " ").replace("[...]", " "))
+    # What the learner sees. The gap (`_____`, `[...]`) holds no word, so the words are those of
+    # the text as shown; without a lead they are the prompt's, often read already by `_short`.
+    shown = f"{p.lead} {p.prompt}" if p.lead else p.prompt
+    prompt = language.normalise(shown)
     if not answer or answer in prompt or p.answer.strip().lower() in shown.lower():
         return False  # also a part of a word: "evolve" in "evolved" gives it away
     key = set(content_words(p.answer))

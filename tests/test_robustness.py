@@ -589,3 +589,13 @@ def test_words_of_ascii_text_are_read_as_any_other_text(text: str) -> None:
     language.words.cache_clear()
     expected = tuple(language._normal(w) for w in language._WORD.findall(text))
     assert language.words(text) == expected
+
+
+@given(st.lists(st.sampled_from([*"ab é.'’-_[]", "_____", "[...]", "x1", "東京"]), max_size=20).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_a_gap_holds_no_word(text: str) -> None:
+    """The quality checks read a prompt's words with its gap (`_____`, `[...]`) left in: the gap
+    must split words exactly as a space would."""
+    from flashgen import language
+
+    assert language.words(text) == language.words(text.replace("_____", " ").replace("[...]", " "))
