@@ -505,7 +505,9 @@ def _wrap(text: str, spans: Sequence[Span]) -> str:
 
 
 _ITEM = r"[\w'’-]+(?: [\w'’-]+){0,3}"
-_LIST_RUN = re.compile(rf"({_ITEM}(?:, {_ITEM})+,? (?:and|or) {_ITEM})")
+# Starting only where a word starts changes no match (one found inside a word would also match
+# from its start) and spares the search a try at every letter.
+_LIST_RUN = re.compile(rf"(?<![\w'’-])({_ITEM}(?:, {_ITEM})+,? (?:and|or) {_ITEM})")
 
 
 def _enumeration(sentence: _Sentence) -> list[Span]:
