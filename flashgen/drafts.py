@@ -87,10 +87,7 @@ def plain(markdown: str) -> str:
             if trigger in text:
                 text = pattern.sub(replacement, text)
                 break
-    return _SPACES.sub(" ", text).strip()
-
-
-_SPACES = re.compile(r"\s+")
+    return " ".join(text.split())
 
 
 _ATOM_START = re.compile(r"[$\\`\[<{]")  # where an atom could begin
@@ -363,10 +360,10 @@ def drafts(takeaway: Takeaway, cue: str, lead: str = "") -> list[Draft]:
     """The cards of one takeaway, as markdown drafts. `lead` is what a first sentence that
     starts with "It" or "This" refers to (for a nested item, its parent)."""
     text = takeaway.text
-    parts = _BIDIRECTIONAL.split(text, maxsplit=1)
+    parts = _BIDIRECTIONAL.split(text, maxsplit=1) if ":::" in text else [text]
     if len(parts) == 2 and all(p.strip() for p in parts):
         return [Draft("basic", "qa:term", parts[0].strip(), parts[1].strip(), reverse=True)]
-    parts = _EXPLICIT_QA.split(text, maxsplit=1)
+    parts = _EXPLICIT_QA.split(text, maxsplit=1) if "::" in text else [text]
     if len(parts) == 2 and all(p.strip() for p in parts):
         return [Draft("basic", "qa:explicit", parts[0].strip(), parts[1].strip())]
 

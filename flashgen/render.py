@@ -282,13 +282,19 @@ def _unwrap(rendered: str) -> str:
 
 
 # Text without any of these is rendered by escaping it: most sentences, at a fraction of the cost.
-_MARKUP = re.compile(r"[\x00\\`*_\[\]<>!$=~#|&\n]|^\s*(?:\d+[.)]|[-+>]|\s{4})|^\s|\s$")
+_MARKUP_CHARS = re.compile(r"[\x00\\`*_\[\]<>!$=~#|&\n]")
+_MARKUP_START = re.compile(r"\s|(?:\d+[.)]|[-+>])")  # a list item or quote, or space a block could start with
+
+
+def _plain_text(text: str) -> bool:
+    """Whether `text` is one line with nothing markdown would read as markup."""
+    return not (_MARKUP_CHARS.search(text) or _MARKUP_START.match(text) or (text[-1:].isspace()))
 
 
 def markdown(text: str) -> str:
     """Render markdown to sanitised HTML; a single paragraph loses its `<p>` wrapper."""
     # The blank of a question is plain text too, but two could pair up as emphasis.
-    if not _MARKUP.search(text.replace("_____", "", 1)) and text != "_____":  # alone, it is a rule
+    if _plain_text(text.replace("_____", "", 1)) and text != "_____":  # alone, it is a rule
         return _text(text)
     fast = _inline(text)
     if fast is not None:
