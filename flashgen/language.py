@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import html
-import itertools
 import re
 from functools import cache, lru_cache
 from importlib import resources
@@ -313,13 +312,23 @@ _ABBREVIATIONS = re.compile(
 def words(text: str) -> tuple[str, ...]:
     """The words of plain text, lower-cased, apostrophes normalised, possessive 's dropped."""
     if text.isascii():  # the same words, lower-cased at once
-        return tuple(_possessive(word.strip(".")) for word in _WORD.findall(text.lower()))
+        lower = text.lower()
+        found = [word.strip(".") for word in _WORD.findall(lower)]
+        return tuple(map(_possessive, found)) if "'s" in lower else tuple(found)
     return tuple(_normal(word) for word in _WORD.findall(text))
 
 
 def first_words(text: str, count: int) -> tuple[str, ...]:
     """`words(text)[:count]`, without reading the rest of the text."""
-    return tuple(_normal(m.group()) for m in itertools.islice(_WORD.finditer(text), count))
+    out: list[str] = []
+    position = 0
+    while len(out) < count:
+        match = _WORD.search(text, position)
+        if match is None:
+            break
+        out.append(_normal(match.group()))
+        position = match.end()
+    return tuple(out)
 
 
 def _normal(word: str) -> str:

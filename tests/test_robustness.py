@@ -589,6 +589,7 @@ def test_words_of_ascii_text_are_read_as_any_other_text(text: str) -> None:
     language.words.cache_clear()
     expected = tuple(language._normal(w) for w in language._WORD.findall(text))
     assert language.words(text) == expected
+    assert language.first_words(text, 2) == expected[:2]
 
 
 @given(st.lists(st.sampled_from([*"ab é.'’-_[]", "_____", "[...]", "x1", "東京"]), max_size=20).map("".join))
