@@ -367,6 +367,9 @@ def is_rare(word: str) -> bool:
 
 def split_sentences(text: str) -> list[str]:
     """Split prose into sentences, keeping abbreviations like 'e.g.' and 'et al.' inside them."""
+    if "." not in text and "!" not in text and "?" not in text:  # one sentence at most
+        whole = text.strip()
+        return [whole] if whole else []
     parts: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
