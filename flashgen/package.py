@@ -12,7 +12,6 @@ import hashlib
 import itertools
 import json
 import re
-import shutil
 import sqlite3
 import tempfile
 import time
@@ -293,20 +292,28 @@ def write(
             deck.add_model(cloze_model)
     media = sorted({m.name: m.path for identity in identities for m in identity.card.media}.items())
     stamp = time.time() if timestamp is None else timestamp
-    # genanki would leave a copy of every collection it writes in the temporary folder.
-    with tempfile.TemporaryDirectory(prefix="flashgen-package-") as folder:
-        database = Path(folder) / "collection.anki2"
-        conn = sqlite3.connect(database)
-        try:
-            # A scratch database, zipped once written: no journal, no waiting for the disk.
-            conn.execute("PRAGMA journal_mode = OFF")
-            conn.execute("PRAGMA synchronous = OFF")
-            _Package(list(decks.values()), rows).write_to_db(conn.cursor(), stamp, itertools.count(int(stamp * 1000)))
-            conn.commit()
-        finally:
-            conn.close()
+    package = _Package(list(decks.values()), rows)
+    if keep_database is None:
+        # genanki would leave a copy of every collection it writes in the temporary folder.
+        with tempfile.TemporaryDirectory(prefix="flashgen-package-") as folder:
+            database = Path(folder) / "collection.anki2"
+            _write_database(package, database, stamp)
+            archive(database, media, path)
+        return
+    # The database is written where it is kept, zipped from there, and kept once the package is in place.
+    keep_database.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(keep_database) as database:
+        _write_database(package, database, stamp)
         archive(database, media, path)
-        if keep_database is not None:
-            keep_database.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(keep_database) as tmp:
-                shutil.copyfile(database, tmp)
+
+
+def _write_database(package: _Package, database: Path, stamp: float) -> None:
+    conn = sqlite3.connect(database)
+    try:
+        # A database written once and then zipped: no journal, no waiting for the disk.
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        package.write_to_db(conn.cursor(), stamp, itertools.count(int(stamp * 1000)))
+        conn.commit()
+    finally:
+        conn.close()
