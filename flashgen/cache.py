@@ -69,8 +69,11 @@ class Cache:
                 if header.get("format") != FORMAT or header.get("key") != key:
                     return cls(path, key)
                 entries = {}
-                for _ in range(header["entries"]):
-                    name, sig, made_from, media, result = pickle.load(stream)
+                while True:  # entries to the end of the file (a later one for a note wins)
+                    try:
+                        name, sig, made_from, media, result = pickle.load(stream)
+                    except EOFError:
+                        break
                     entries[name] = Entry(sig, made_from, media, result)
                 return cls(path, key, entries)
         except Exception:
@@ -126,7 +129,7 @@ class Cache:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(self.path) as tmp, open(tmp, "wb") as stream:
-                pickle.dump({"format": FORMAT, "key": self.key, "entries": len(self.used)}, stream, _PROTOCOL)
+                pickle.dump({"format": FORMAT, "key": self.key}, stream, _PROTOCOL)
                 if self._spool is not None:
                     self._spool.seek(0)
                     shutil.copyfileobj(self._spool, stream, 1 << 20)
