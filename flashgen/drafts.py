@@ -136,6 +136,20 @@ _WORDS = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 
 _DIGIT = re.compile(r"\d")
 _CAPITAL = re.compile(r"[A-Z]")
+_YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
+
+
+def _at_capitals(pattern: re.Pattern[str], sentence: str) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(sentence)` for a pattern whose every match starts with a capital letter:
+    tried only at capitals. (Both patterns it serves open with a lookbehind, which keeps the
+    regular-expression engine from skipping ahead to a possible start by itself.)"""
+    resume = 0
+    for capital in _CAPITAL.finditer(sentence):
+        if capital.start() >= resume:
+            match = pattern.match(sentence, capital.start())
+            if match:
+                yield match
+                resume = match.end()
 
 
 def targets(sentence: str) -> list[Target]:
@@ -152,12 +166,12 @@ def targets(sentence: str) -> list[Target]:
             end = m.end()
             if m.group(3) and m.group(3).strip().lower() in STOPWORDS:
                 end = m.start(3)
-            is_year = end == m.end(1) and re.fullmatch(r"1[5-9]\d\d|20\d\d", m.group(1)) is not None
+            is_year = end == m.end(1) and _YEAR.fullmatch(m.group(1)) is not None
             found.append(Target(m.start(), end, sentence[m.start() : end], "year" if is_year else "number", 7.0))
     if _CAPITAL.search(sentence):
-        for m in _ACRONYM.finditer(sentence):
+        for m in _at_capitals(_ACRONYM, sentence):
             found.append(Target(m.start(), m.end(), m.group(), "acronym", 6.5))
-        for m in _NAMED.finditer(sentence):
+        for m in _at_capitals(_NAMED, sentence):
             name = m.group()
             words = len(name.split())
             if words <= 4 and name.lower() not in STOPWORDS and name.lower() not in DANGLING:

@@ -600,3 +600,19 @@ def test_a_gap_holds_no_word(text: str) -> None:
     from flashgen import language
 
     assert language.words(text) == language.words(text.replace("_____", " ").replace("[...]", " "))
+
+
+@given(
+    st.lists(
+        st.sampled_from([*"AaBb -,;:)(.", "The ", "Of ", "of the ", "GPT-3", "McKinsey", "New York", "IDs"]),
+        max_size=16,
+    ).map("".join)
+)
+@settings(max_examples=500, deadline=None)
+def test_names_and_acronyms_are_found_as_a_full_search_finds_them(text: str) -> None:
+    """Names and acronyms are looked for only where a capital letter is; what is found is what
+    the patterns' own search finds."""
+    from flashgen import drafts
+
+    for pattern in (drafts._NAMED, drafts._ACRONYM):
+        assert [m.span() for m in drafts._at_capitals(pattern, text)] == [m.span() for m in pattern.finditer(text)]
