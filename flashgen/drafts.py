@@ -139,14 +139,14 @@ _CAPITAL = re.compile(r"[A-Z]")
 _YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
 
 
-def _at_capitals(pattern: re.Pattern[str], sentence: str) -> Iterator[re.Match[str]]:
-    """`pattern.finditer(sentence)` for a pattern whose every match starts with a capital letter:
-    tried only at capitals. (Both patterns it serves open with a lookbehind, which keeps the
-    regular-expression engine from skipping ahead to a possible start by itself.)"""
+def _tried_at(starts: re.Pattern[str], pattern: re.Pattern[str], sentence: str) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(sentence)` for a pattern whose every match starts with a character
+    `starts` matches (a capital, a digit): tried only there. The patterns it serves open with a
+    lookbehind, which keeps the regular-expression engine from skipping ahead by itself."""
     resume = 0
-    for capital in _CAPITAL.finditer(sentence):
-        if capital.start() >= resume:
-            match = pattern.match(sentence, capital.start())
+    for start in starts.finditer(sentence):
+        if start.start() >= resume:
+            match = pattern.match(sentence, start.start())
             if match:
                 yield match
                 resume = match.end()
@@ -162,16 +162,16 @@ def targets(sentence: str) -> list[Target]:
                 inner = next(g for g in m.groups() if g is not None)
                 found.append(Target(m.start(), m.end(), inner, "emphasis", 10.0))
     if _DIGIT.search(sentence):
-        for m in _NUMBER.finditer(sentence):
+        for m in _tried_at(_DIGIT, _NUMBER, sentence):
             end = m.end()
             if m.group(3) and m.group(3).strip().lower() in STOPWORDS:
                 end = m.start(3)
             is_year = end == m.end(1) and _YEAR.fullmatch(m.group(1)) is not None
             found.append(Target(m.start(), end, sentence[m.start() : end], "year" if is_year else "number", 7.0))
     if _CAPITAL.search(sentence):
-        for m in _at_capitals(_ACRONYM, sentence):
+        for m in _tried_at(_CAPITAL, _ACRONYM, sentence):
             found.append(Target(m.start(), m.end(), m.group(), "acronym", 6.5))
-        for m in _at_capitals(_NAMED, sentence):
+        for m in _tried_at(_CAPITAL, _NAMED, sentence):
             name = m.group()
             words = len(name.split())
             if words <= 4 and name.lower() not in STOPWORDS and name.lower() not in DANGLING:

@@ -609,10 +609,15 @@ def test_a_gap_holds_no_word(text: str) -> None:
     ).map("".join)
 )
 @settings(max_examples=500, deadline=None)
-def test_names_and_acronyms_are_found_as_a_full_search_finds_them(text: str) -> None:
-    """Names and acronyms are looked for only where a capital letter is; what is found is what
-    the patterns' own search finds."""
+def test_names_acronyms_and_numbers_are_found_as_a_full_search_finds_them(text: str) -> None:
+    """Names, acronyms and numbers are looked for only where a capital letter or a digit is; what
+    is found is what the patterns' own search finds."""
     from flashgen import drafts
 
-    for pattern in (drafts._NAMED, drafts._ACRONYM):
-        assert [m.span() for m in drafts._at_capitals(pattern, text)] == [m.span() for m in pattern.finditer(text)]
+    for starts, pattern in (
+        (drafts._CAPITAL, drafts._NAMED),
+        (drafts._CAPITAL, drafts._ACRONYM),
+        (drafts._DIGIT, drafts._NUMBER),
+    ):
+        found = [m.span() for m in drafts._tried_at(starts, pattern, text)]
+        assert found == [m.span() for m in pattern.finditer(text)]
