@@ -139,6 +139,8 @@ def _inline_text(node: SyntaxTreeNode) -> str:
 
 
 def _without_noise(text: str) -> str:
+    if "<!--" not in text and "{{" not in text and "{%" not in text:
+        return text  # no comment or shortcode (code spans alone are kept as they are)
     marked = _NOISE.sub(lambda m: m.group(0) if m.group("code") else "\0", text)  # markdown-it has no NULs
     if marked == text:
         return text
