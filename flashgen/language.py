@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import html
 import re
+from collections.abc import Iterator
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -301,7 +302,8 @@ BLANK = "_____"
 # no spaces, so a run is a phrase; it still must not swallow a Latin word written inside it).
 _LATIN = "0-9A-Za-z\u00c0-\u024f"
 _WORD = re.compile(rf"[{_LATIN}](?:[{_LATIN}'’.-]*[{_LATIN}])?|[^\W{_LATIN}_]+", re.UNICODE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“(\[]*[A-Z0-9*_=`$\[])")
+_SENTENCE_END = re.compile(r"[\"”’)]*\s+(?=[\"“(\[]*[A-Z0-9*_=`$\[])")  # right after a full stop, ! or ?
+_STOP = re.compile(r"[.!?]")
 # Abbreviations whose period does not end a sentence.
 _ABBREVIATIONS = re.compile(
     r"\b(?:e\.g|i\.e|etc|vs|al|cf|approx|fig|eq|no|mr|mrs|ms|dr|prof|st|jr|sr|inc|ltd)\.$", re.I
@@ -372,7 +374,7 @@ def split_sentences(text: str) -> list[str]:
         return [whole] if whole else []
     parts: list[str] = []
     start = 0
-    for match in _SENTENCE_END.finditer(text):
+    for match in _sentence_ends(text):
         candidate = text[start : match.start()].rstrip()
         if _ABBREVIATIONS.search(candidate.rsplit(None, 1)[-1] if candidate.split() else ""):
             continue
@@ -384,6 +386,18 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         parts.append(tail)
     return [p for p in (p.strip() for p in parts) if p]
+
+
+def _sentence_ends(text: str) -> Iterator[re.Match[str]]:
+    """The breaks between sentences: quotes, brackets and spaces after a full stop, ! or ?, before
+    what can start a sentence. (One search after each stop, not a lookbehind at every character.)"""
+    resume = 0
+    for stop in _STOP.finditer(text):
+        if stop.end() >= resume:
+            match = _SENTENCE_END.match(text, stop.end())
+            if match:
+                yield match
+                resume = match.end()
 
 
 def _inside_math_or_code(text: str, position: int) -> bool:

@@ -621,3 +621,14 @@ def test_names_acronyms_and_numbers_are_found_as_a_full_search_finds_them(text: 
     ):
         found = [m.span() for m in drafts._tried_at(starts, pattern, text)]
         assert found == [m.span() for m in pattern.finditer(text)]
+
+
+@given(st.lists(st.sampled_from([*'a A.!?"”’)(“[1*`$ \n', "e.g. ", "It. ", "..."]), max_size=20).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_sentence_breaks_are_those_a_lookbehind_finds(text: str) -> None:
+    """Sentence breaks are looked for only after a full stop, ! or ?; they are the ones the
+    pattern with a lookbehind, tried at every character, finds."""
+    from flashgen import language
+
+    everywhere = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“(\[]*[A-Z0-9*_=`$\[])")
+    assert [m.span() for m in language._sentence_ends(text)] == [m.span() for m in everywhere.finditer(text)]
