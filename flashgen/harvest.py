@@ -10,8 +10,9 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -26,6 +27,7 @@ from .errors import SourceError, SourceProblem
 from .notes import find_notes
 
 PARALLEL_FROM = 400  # notes to parse before a second process pays for its start
+AHEAD = 3  # chunks of 50 notes in flight for each worker process
 Progress = Callable[[int, int], None]  # (notes done, notes in all)
 
 
@@ -131,10 +133,14 @@ def harvest(
         chunks = [todo[i : i + 50] for i in range(0, len(todo), 50)]
         # The workers parse (their collector runs); this process only gathers their acyclic results.
         with no_cycle_collection(), ProcessPoolExecutor(workers, _context(), initializer=gc.enable) as pool:
-            futures = [pool.submit(_harvest_pickled, [files[i] for i in chunk], options) for chunk in chunks]
-            for chunk, future in zip(chunks, futures, strict=True):
-                for index, (blob, made_from) in zip(chunk, future.result(), strict=True):
-                    collect(index, pickle.loads(blob), made_from, blob)
+            # A few chunks ahead of the one gathered, not all: results waiting to be read cost memory.
+            pending: deque[tuple[list[int], Future[list[tuple[bytes, str | None]]]]] = deque()
+            for chunk in chunks:
+                pending.append((chunk, pool.submit(_harvest_pickled, [files[i] for i in chunk], options)))
+                if len(pending) > AHEAD * workers:
+                    _gather(*pending.popleft(), collect)
+            while pending:
+                _gather(*pending.popleft(), collect)
     else:
         for index in todo:
             [(result, made_from)] = _harvest_chunk([files[index]], options)
@@ -153,6 +159,15 @@ def harvest(
         failure_notes=tuple(r.rel for r in ordered if r.failure is not None),
         warning_notes=tuple((w, r.rel) for r in ordered for w in r.warnings),
     )
+
+
+def _gather(
+    chunk: list[int],
+    future: Future[list[tuple[bytes, str | None]]],
+    collect: Callable[[int, NoteResult, str | None, bytes | None], None],
+) -> None:
+    for index, (blob, made_from) in zip(chunk, future.result(), strict=True):
+        collect(index, pickle.loads(blob), made_from, blob)
 
 
 @contextmanager
