@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -130,10 +131,16 @@ def _faithful(p: Probe) -> bool:
     answer = words(p.answer)
     if not answer:
         return False
-    if " ".join(p.answer.replace("…", " ").split()).lower() in " ".join(p.source.split()).lower():
+    if " ".join(p.answer.replace("…", " ").split()).lower() in _flat(p.source):
         return True  # verbatim (the only test that works for scripts written without spaces)
     source = set(words(p.source))
     return sum(w in source for w in answer) >= 0.8 * len(answer)
+
+
+@lru_cache(maxsize=4096)
+def _flat(text: str) -> str:
+    """Text lower-cased on one line (the source of a takeaway's every probe: made once)."""
+    return " ".join(text.split()).lower()
 
 
 _SET_PROMPT = re.compile(
@@ -141,11 +148,14 @@ _SET_PROMPT = re.compile(
 )
 
 
+_SET_ITEMS = re.compile(r",|;|\band\b|\bor\b")
+
+
 def _no_set(p: Probe) -> bool:
     """No enumerations to recall as a whole: those become one cloze per item."""
     if _SET_PROMPT.search(p.prompt):
         return False
-    items = [s for s in re.split(r",|;|\band\b|\bor\b", p.answer) if s.strip()]
+    items = [s for s in _SET_ITEMS.split(p.answer) if s.strip()]
     return len(items) < 3
 
 
