@@ -139,17 +139,9 @@ _CAPITAL = re.compile(r"[A-Z]")
 _YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
 
 
-def _tried_at(starts: re.Pattern[str], pattern: re.Pattern[str], sentence: str) -> Iterator[re.Match[str]]:
-    """`pattern.finditer(sentence)` for a pattern whose every match starts with a character
-    `starts` matches (a capital, a digit): tried only there. The patterns it serves open with a
-    lookbehind, which keeps the regular-expression engine from skipping ahead by itself."""
-    resume = 0
-    for start in starts.finditer(sentence):
-        if start.start() >= resume:
-            match = pattern.match(sentence, start.start())
-            if match:
-                yield match
-                resume = match.end()
+def _at(starts: re.Pattern[str], pattern: re.Pattern[str], sentence: str) -> Iterator[re.Match[str]]:
+    """The matches of `pattern`, every one of which starts with a character `starts` matches."""
+    return language.matches_at(pattern, sentence, (m.start() for m in starts.finditer(sentence)))
 
 
 def targets(sentence: str) -> list[Target]:
@@ -162,16 +154,16 @@ def targets(sentence: str) -> list[Target]:
                 inner = next(g for g in m.groups() if g is not None)
                 found.append(Target(m.start(), m.end(), inner, "emphasis", 10.0))
     if _DIGIT.search(sentence):
-        for m in _tried_at(_DIGIT, _NUMBER, sentence):
+        for m in _at(_DIGIT, _NUMBER, sentence):
             end = m.end()
             if m.group(3) and m.group(3).strip().lower() in STOPWORDS:
                 end = m.start(3)
             is_year = end == m.end(1) and _YEAR.fullmatch(m.group(1)) is not None
             found.append(Target(m.start(), end, sentence[m.start() : end], "year" if is_year else "number", 7.0))
     if _CAPITAL.search(sentence):
-        for m in _tried_at(_CAPITAL, _ACRONYM, sentence):
+        for m in _at(_CAPITAL, _ACRONYM, sentence):
             found.append(Target(m.start(), m.end(), m.group(), "acronym", 6.5))
-        for m in _tried_at(_CAPITAL, _NAMED, sentence):
+        for m in _at(_CAPITAL, _NAMED, sentence):
             name = m.group()
             words = len(name.split())
             if words <= 4 and name.lower() not in STOPWORDS and name.lower() not in DANGLING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -390,11 +390,19 @@ def split_sentences(text: str) -> list[str]:
 
 def _sentence_ends(text: str) -> Iterator[re.Match[str]]:
     """The breaks between sentences: quotes, brackets and spaces after a full stop, ! or ?, before
-    what can start a sentence. (One search after each stop, not a lookbehind at every character.)"""
+    what can start a sentence."""
+    return matches_at(_SENTENCE_END, text, (stop.end() for stop in _STOP.finditer(text)))
+
+
+def matches_at(pattern: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(text)`, for a pattern that can match only at `starts` (in increasing
+    order): tried there alone. For patterns that open with a lookbehind, which keeps the regular-
+    expression engine from skipping ahead to where a match could start, so that it tries every
+    character."""
     resume = 0
-    for stop in _STOP.finditer(text):
-        if stop.end() >= resume:
-            match = _SENTENCE_END.match(text, stop.end())
+    for start in starts:
+        if start >= resume:
+            match = pattern.match(text, start)
             if match:
                 yield match
                 resume = match.end()
