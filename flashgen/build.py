@@ -5,6 +5,7 @@ notes -> takeaways -> cards (see `harvest`) -> identities -> package and lock fi
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -116,6 +117,8 @@ def _incremental(
                 incremental.write(options, delta)
                 lock.write_lines(options.lock_path, delta.lock_lines)
                 incremental.save_manifest(options, delta.manifest)
+            except sqlite3.DatabaseError:
+                return None  # the saved database is damaged (a crash of the machine): nothing written, build in full
             except OSError as exc:
                 where = exc.filename2 or exc.filename or options.package_path
                 raise OutputError(f"cannot write {where}: {exc.strerror or exc}") from None

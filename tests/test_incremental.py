@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -125,6 +126,27 @@ def test_a_hand_edited_output_makes_a_full_build(tmp_path: Path, touch: str) -> 
     n3.write_text(n3.read_text().replace("food", "warmth"))
     report = build(load_options([vault], output=out))
     assert not report.incremental and report.written
+
+
+def test_a_damaged_saved_database_makes_a_full_build(tmp_path: Path) -> None:
+    """The database kept for incremental builds is written without waiting for the disk; one a
+    crash of the machine left damaged (same size and time, garbage inside) makes a full build,
+    not a failure, and the deck is whole again."""
+    vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(30)})
+    out = tmp_path / "out"
+    first = build(load_options([vault], output=out))
+    saved = out / ".flashgen" / "vault.anki2"
+    before = saved.stat()
+    saved.write_bytes(b"\x00garbage" * (before.st_size // 8) + b"\x00" * (before.st_size % 8))
+    os.utime(saved, ns=(before.st_atime_ns, before.st_mtime_ns))
+    n3 = vault / "n03.md"
+    n3.write_text(n3.read_text().replace("food", "warmth"))
+    report = build(load_options([vault], output=out))
+    assert not report.incremental and report.written and report.plan["updated"] >= 1
+    notes = {guid for guid in _anki_view(out / "vault.apkg", tmp_path / "check") if guid != "__media__"}
+    assert len(notes) == report.anki_notes == first.anki_notes
+    again = build(load_options([vault], output=out))  # and the state is sound again
+    assert not again.written
 
 
 def test_lock_lines_are_scanned_like_json() -> None:
