@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
+from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from .notes import SourceNote
@@ -97,10 +97,37 @@ def _parser() -> MarkdownIt:
 _MD = _parser()
 
 
+class _Block:
+    """A block of the note (a heading, paragraph, list, item, code, ...) and the blocks inside it:
+    markdown-it's syntax tree, kept to what the takeaways are read from, with plain attributes."""
+
+    __slots__ = ("children", "content", "map", "tag", "type")
+
+    def __init__(self, kind: str, tag: str, where: list[int] | None, content: str = "") -> None:
+        self.type, self.tag, self.map, self.content = kind, tag, where, content
+        self.children: list[_Block] = []
+
+    @classmethod
+    def tree(cls, tokens: Sequence[Token]) -> _Block:
+        """The root block of a token stream: a container per opening token, a leaf per other one."""
+        root = cls("root", "", None)
+        stack = [root]
+        for token in tokens:
+            if token.nesting == 1:
+                block = cls(token.type.removesuffix("_open"), token.tag, token.map)
+                stack[-1].children.append(block)
+                stack.append(block)
+            elif token.nesting == -1:
+                stack.pop()
+            else:
+                stack[-1].children.append(cls(token.type, token.tag, token.map, token.content))
+        return root
+
+
 def extract(note: SourceNote, *, prose: bool = False) -> tuple[Takeaway, ...]:
     """The takeaways of a note, in document order. With `prose`, the paragraphs of headed
     sections are takeaways too (for notes written as prose rather than bullets)."""
-    root = SyntaxTreeNode(_MD.parse(note.body))
+    root = _Block.tree(_MD.parse(note.body))
     blocks = [b for b in root.children if not _is_noise(b)]
     marked = _Reader(note, drop_links=False)
     found = tuple(t for lst, section in _marked_lists(blocks) for t in marked.items(lst, section))
@@ -115,7 +142,7 @@ def extract(note: SourceNote, *, prose: bool = False) -> tuple[Takeaway, ...]:
 PROSE_MIN_WORDS = 8  # a shorter paragraph is a caption or a transition, not a takeaway
 
 
-def _prose(blocks: Sequence[SyntaxTreeNode], note: SourceNote) -> Iterator[Takeaway]:
+def _prose(blocks: Sequence[_Block], note: SourceNote) -> Iterator[Takeaway]:
     """The paragraphs under headings (not the intro before the first heading, not lead-ins to a
     list, not "Further reading" sections)."""
     for block, section, excluded in _sections(blocks):
@@ -126,15 +153,15 @@ def _prose(blocks: Sequence[SyntaxTreeNode], note: SourceNote) -> Iterator[Takea
             yield Takeaway(note, text, note.body_line + block.map[0], section)
 
 
-def _items(lst: SyntaxTreeNode) -> list[SyntaxTreeNode]:
+def _items(lst: _Block) -> list[_Block]:
     return [c for c in lst.children if c.type == "list_item"]
 
 
-def _heading_level(node: SyntaxTreeNode) -> int:
+def _heading_level(node: _Block) -> int:
     return int(node.tag[1]) if node.type == "heading" else 0
 
 
-def _inline_text(node: SyntaxTreeNode) -> str:
+def _inline_text(node: _Block) -> str:
     return " ".join(_without_noise(c.content) for c in node.children if c.type == "inline").strip()
 
 
@@ -153,14 +180,14 @@ def _without_noise(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def _is_noise(block: SyntaxTreeNode) -> bool:
+def _is_noise(block: _Block) -> bool:
     """A block that says nothing to a reader: an HTML comment, a shortcode (a figure), an empty paragraph."""
     if block.type == "html_block":
         return not _without_noise(block.content).strip()
     return block.type == "paragraph" and not _inline_text(block)
 
 
-def _marked_lists(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTreeNode, str]]:
+def _marked_lists(blocks: Sequence[_Block]) -> Iterator[tuple[_Block, str]]:
     """Lists under a marker heading (until the next heading of the same or a higher level)
     and lists right after a marker lead-in paragraph.
 
@@ -172,7 +199,7 @@ def _marked_lists(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTree
     scope_end = 0  # a heading of this level or a higher one (a smaller number) ends the scope
     excluded_level = 0  # level of a "References" heading inside the scope; 0 = none
     section = ""
-    previous: SyntaxTreeNode | None = None
+    previous: _Block | None = None
     for i, block in enumerate(blocks):
         level = _heading_level(block)
         if level:
@@ -194,7 +221,7 @@ def _marked_lists(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTree
         previous = block
 
 
-def _is_lead_in(block: SyntaxTreeNode) -> bool:
+def _is_lead_in(block: _Block) -> bool:
     """A paragraph that announces takeaways: "Key takeaways from the talk:", "**Summary**", "まとめ"."""
     if block.type != "paragraph":
         return False
@@ -208,7 +235,7 @@ def _is_lead_in(block: SyntaxTreeNode) -> bool:
     return rest != plain and len(re.findall(r"\w+", rest)) <= 2 and len(re.sub(r"\W", "", rest)) <= 12
 
 
-def _sections(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTreeNode, str, bool]]:
+def _sections(blocks: Sequence[_Block]) -> Iterator[tuple[_Block, str, bool]]:
     """Each block that is not a heading, with the heading it stands under and whether that
     section holds references ("Further reading", ...) rather than knowledge."""
     excluded_level = 0
@@ -225,13 +252,13 @@ def _sections(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTreeNode
             excluded_level = level
 
 
-def _fallback_lists(blocks: Sequence[SyntaxTreeNode]) -> Iterator[tuple[SyntaxTreeNode, str]]:
+def _fallback_lists(blocks: Sequence[_Block]) -> Iterator[tuple[_Block, str]]:
     for block, section, excluded in _sections(blocks):
         if block.type in _LIST_TYPES and not excluded and not _only_links(block) and not _is_index(block):
             yield block, section
 
 
-def _item_text(item: SyntaxTreeNode) -> str:
+def _item_text(item: _Block) -> str:
     return " ".join(_inline_text(c) for c in item.children if c.type == "paragraph")
 
 
@@ -241,12 +268,12 @@ def _is_link(text: str, words: int = 0) -> bool:
     return bool(links) and len(re.findall(r"\w+", rest)) <= words
 
 
-def _only_links(lst: SyntaxTreeNode) -> bool:
+def _only_links(lst: _Block) -> bool:
     """A list each of whose items is a link with at most a few words around it ("See [this](...)")."""
     return all(_is_link(_item_text(item), words=3) for item in _items(lst))
 
 
-def _is_index(lst: SyntaxTreeNode) -> bool:
+def _is_index(lst: _Block) -> bool:
     """A list each of whose items starts with a link (`[[fallacy]] - what it is`): a map of other
     notes or pages, whose knowledge lives there."""
     return all(_LEADING_LINK.match(_item_text(item)) for item in _items(lst))
@@ -264,11 +291,11 @@ class _Reader:
         self.lines = note.body.split("\n")
         self.drop_links = drop_links
 
-    def items(self, lst: SyntaxTreeNode, section: str) -> Iterator[Takeaway]:
+    def items(self, lst: _Block, section: str) -> Iterator[Takeaway]:
         for item in _items(lst):
             yield from self.item(item, section)[0]
 
-    def item(self, item: SyntaxTreeNode, section: str) -> tuple[tuple[Takeaway, ...], bool]:
+    def item(self, item: _Block, section: str) -> tuple[tuple[Takeaway, ...], bool]:
         """The takeaways an item makes (itself, or its nested items when it has no text of its
         own) and whether it was dropped for being a link."""
         parts: list[str] = []
@@ -294,7 +321,7 @@ class _Reader:
         line = self.note.body_line + item.map[0]
         return (Takeaway(self.note, text, line, section, tuple(children)),), False
 
-    def _source(self, block: SyntaxTreeNode, item: SyntaxTreeNode) -> str:
+    def _source(self, block: _Block, item: _Block) -> str:
         """The source lines of a non-paragraph block inside an item (code, quote, table), dedented."""
         if block.map is None:
             return ""
