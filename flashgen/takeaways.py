@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -129,13 +129,16 @@ def extract(note: SourceNote, *, prose: bool = False) -> tuple[Takeaway, ...]:
     sections are takeaways too (for notes written as prose rather than bullets)."""
     root = _Block.tree(_MD.parse(note.body))
     blocks = [b for b in root.children if not _is_noise(b)]
-    marked = _Reader(note, drop_links=False)
+    # The takeaways hold their note without its body: each has its own text, and the body would
+    # otherwise travel with every card (between processes, into the cache).
+    owner = replace(note, body="")
+    marked = _Reader(owner, note.body, drop_links=False)
     found = tuple(t for lst, section in _marked_lists(blocks) for t in marked.items(lst, section))
     if not found:
-        fallback = _Reader(note, drop_links=True)
+        fallback = _Reader(owner, note.body, drop_links=True)
         found = tuple(t for lst, section in _fallback_lists(blocks) for t in fallback.items(lst, section))
     if prose:
-        found = tuple(sorted((*found, *_prose(blocks, note)), key=lambda t: t.line))
+        found = tuple(sorted((*found, *_prose(blocks, owner)), key=lambda t: t.line))
     return found
 
 
@@ -286,9 +289,9 @@ class _Reader:
     nested items all were, is dropped: it points to knowledge rather than holding it.
     """
 
-    def __init__(self, note: SourceNote, *, drop_links: bool) -> None:
-        self.note = note
-        self.lines = note.body.split("\n")
+    def __init__(self, note: SourceNote, body: str, *, drop_links: bool) -> None:
+        self.note = note  # the takeaways' note
+        self.lines = body.split("\n")
         self.drop_links = drop_links
 
     def items(self, lst: _Block, section: str) -> Iterator[Takeaway]:
