@@ -120,7 +120,8 @@ def note_key(takeaway: Takeaway) -> str:
 
 
 def takeaway_id(key: str, text: str, occurrence: int) -> str:
-    return _base62(digest("takeaway", key, normalise(text), str(occurrence)))
+    """The id of a new takeaway: from its note's key and its `normalise`d text."""
+    return _base62(digest("takeaway", key, text, str(occurrence)))
 
 
 def card_guid(tid: str, role: str) -> str:
