@@ -5,7 +5,6 @@ notes -> takeaways -> cards (see `harvest`) -> identities -> package and lock fi
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -97,6 +96,8 @@ def _incremental(
     stamp = Stamp.load(stamp_path)
     if stamp is None or stamp.key != options.cache_key() or None in stamp.outputs.values():
         return None
+    import sqlite3
+
     from . import incremental, lock
 
     found = incremental.changes(files, stamp.notes, notes)
