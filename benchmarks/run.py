@@ -408,7 +408,7 @@ def _git_head() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated corpus sizes in notes [1000,10000]")
-    parser.add_argument("--repeat", type=int, default=None, help="runs per measurement [3 below 10,000 notes, else 1]")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement, fewer past --budget [3]")
     parser.add_argument(
         "--budget", type=float, default=BUDGET, help=f"stop repeating a measurement after this many s [{BUDGET:.0f}]"
     )
@@ -430,7 +430,7 @@ def main() -> int:
     corpora: dict[int, Path] = {}
     try:
         for notes in sizes:
-            repeat = args.repeat or (3 if notes < 10000 else 1)
+            repeat = args.repeat
             measured, corpora[notes] = measure_size(flashgen, work, notes, repeat, args.seed, args.budget)
             results += measured
         if args.no_watch:
