@@ -180,8 +180,9 @@ def _render_wikiembed(self: Any, tokens: Sequence[Token], idx: int, options: Opt
 
 
 def _math(content: str) -> str:
-    # `}}` would end a cloze deletion early; MathJax ignores the space.
-    return escape(content.strip()).replace("}}", "} }")
+    # `}}` would end a cloze deletion early; MathJax ignores the space. Escaped as the sanitiser
+    # writes text, so that the fast path (`_holes`) can use it as it is.
+    return _text(content.strip()).replace("}}", "} }")
 
 
 def _render_math_inline(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -312,6 +313,7 @@ def markdown(text: str) -> str:
 
 _LEAD_OPEN, _LEAD_CLOSE = '<span class="fg-lead">', "</span> "  # a lead sentence the generator wrote
 _CODE_OR_MATH = re.compile(r"`+|\$+")
+_LONE_BACKTICK = re.compile(r"(?<!`)`(?!`)")  # what closes a code span opened by one backtick
 _STARS = re.compile(r"\*+")
 _HOLE = "\x00"  # stands for a code span or math while emphasis is matched; punctuation to the rules
 _ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~" + _HOLE)
@@ -362,7 +364,7 @@ def _holes(text: str) -> tuple[list[str], str | None]:
             continue
         opener = match.group()
         if opener == "`":
-            closer = re.compile(r"(?<!`)`(?!`)").search(text, match.end())
+            closer = _LONE_BACKTICK.search(text, match.end())
             end = closer.start() if closer else -1
         elif opener == "$":
             end = text.find("$", match.end())
@@ -378,7 +380,7 @@ def _holes(text: str) -> tuple[list[str], str | None]:
                 content = content[1:-1]
             holes.append(f"<code>{_text(content)}</code>")
         else:
-            holes.append("\\(" + _text(content.strip()).replace("}}", "} }") + "\\)")  # as `_math`, sanitised
+            holes.append("\\(" + _math(content) + "\\)")
         parts.append(text[position : match.start()])
         parts.append(_HOLE)
         position = end + 1
