@@ -17,6 +17,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -292,19 +293,20 @@ def write(
             deck.add_model(cloze_model)
     media = sorted({m.name: m.path for identity in identities for m in identity.card.media}.items())
     stamp = time.time() if timestamp is None else timestamp
-    package = _Package(list(decks.values()), rows)
-    if keep_database is None:
-        # genanki would leave a copy of every collection it writes in the temporary folder.
-        with tempfile.TemporaryDirectory(prefix="flashgen-package-") as folder:
-            database = Path(folder) / "collection.anki2"
-            _write_database(package, database, stamp)
-            archive(database, media, path)
-        return
-    # The database is written where it is kept, zipped from there, and kept once the package is in place.
-    keep_database.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(keep_database) as database:
-        _write_database(package, database, stamp)
+    # The database is written where it is kept (if it is), zipped from there, and kept once the
+    # package is in place.
+    if keep_database is not None:
+        keep_database.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(keep_database) if keep_database is not None else _scratch_database() as database:
+        _write_database(_Package(list(decks.values()), rows), database, stamp)
         archive(database, media, path)
+
+
+@contextmanager
+def _scratch_database() -> Iterator[Path]:
+    # genanki would leave a copy of every collection it writes in the temporary folder.
+    with tempfile.TemporaryDirectory(prefix="flashgen-package-") as folder:
+        yield Path(folder) / "collection.anki2"
 
 
 def _write_database(package: _Package, database: Path, stamp: float) -> None:
