@@ -249,7 +249,8 @@ def _sentences(text: str, lead: str = "") -> list[_Sentence]:
         first = (language.first_words(plain(piece), 1) or ("",))[0]
         before = pieces[index - 1] if index else lead
         lead_text = before if first in DANGLING else ""
-        found = tuple(t for t in targets(piece) if plain(t.answer).lower() not in plain(lead_text).lower())
+        said = plain(lead_text).lower()  # a target the lead says already would be given away
+        found = tuple(t for t in targets(piece) if plain(t.answer).lower() not in said)
         out.append(_Sentence(index, piece, lead_text, found))
     return out
 
