@@ -18,9 +18,11 @@ from .errors import SourceProblem
 from .lock import Record
 from .media import MediaFile, MediaResolver
 from .notes import NoteFile, SourceNote
+from .records import by_value
 from .takeaways import Takeaway
 
 
+@by_value
 @dataclass(frozen=True, slots=True)
 class Card:
     """One Anki note to be: its fields as sanitised HTML, where it goes and how it is tagged.

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .records import by_value
+
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif"})
 MAX_BYTES = 50 * 1024 * 1024
 
 
+@by_value
 @dataclass(frozen=True, slots=True)
 class MediaFile:
     name: str  # the file's name in Anki's media folder

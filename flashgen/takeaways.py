@@ -21,8 +21,10 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from .notes import SourceNote
+from .records import by_value
 
 
+@by_value
 @dataclass(frozen=True, slots=True)
 class Takeaway:
     """One takeaway: the markdown of a list item, where it came from, and its nested items."""

@@ -200,3 +200,42 @@ def test_the_cache_written_from_worker_processes_serves_the_next_build(
     changed = [c for c in view(second) if c not in view(first)]
     assert changed and {rel for rel, *_ in changed} == {"n05.md"}
     assert len(view(second)) == len(view(first))
+
+
+def test_cards_pickle_by_value_with_their_takeaway_note_and_images(tmp_path: Path) -> None:
+    """Cards cross from worker processes and into the cache pickled by value (`records.by_value`):
+    what comes back is the same card, and the parts equality does not compare (the takeaway, its
+    note and nested items) come back too."""
+    import pickle
+    from dataclasses import fields
+
+    from flashgen.harvest import harvest
+
+    vault = write_notes(
+        tmp_path / "vault",
+        {
+            "n.md": """
+            ---
+            title: Owls
+            categories: [Birds]
+            ---
+            Key takeaways:
+            - Owls hunt at night by **hearing** ![](owl.png) alone.
+            - Barn owls have three traits:
+              - asymmetric ears that place sounds in height
+              - soft feathers that muffle every wingbeat in flight
+            """
+        },
+    )
+    (vault / "owl.png").write_bytes(PNG)
+    crop = harvest(load_options([vault], output=tmp_path / "decks"), jobs=1)
+    assert any(c.media for c in crop.cards) and any(c.takeaway.children for c in crop.cards)
+    for card in crop.cards:
+        back = pickle.loads(pickle.dumps(card, 5))
+        assert type(back) is type(card)
+        for f in fields(card):
+            assert getattr(back, f.name) == getattr(card, f.name), f.name
+        assert back.takeaway.note == card.takeaway.note
+        assert back.takeaway.children == card.takeaway.children
+        assert [c.note for c in back.takeaway.children] == [c.note for c in card.takeaway.children]
+        assert back.media == card.media and all(m.path.read_bytes() == PNG for m in back.media)
