@@ -274,7 +274,7 @@ def _remove_stale_temporaries(options: Options) -> None:
 
 def _change(item: identity.Identity) -> Change:
     record = item.record
-    words = record.text.split()
+    words = record.text.split(maxsplit=10)  # ten words, and the rest in one piece if there is more
     text = " ".join(words[:10]) + (" …" if len(words) > 10 else "")
     return Change(item.status, f"{record.path}:{record.line}", record.role, text)
 
