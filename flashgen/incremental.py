@@ -100,6 +100,37 @@ def _string(literal: str) -> str:
 
 def _scan(line: str) -> dict[str, Any]:
     """The fields of a lock line that sorting and matching need, without parsing all of it."""
+    # A key as `lock.line` writes it appears nowhere else (a quote inside a string is escaped),
+    # and the keys come in sorted order, each found after the one before.
+    found: dict[str, Any] = {}
+    end = 0
+    try:
+        for key, opening in _OPENINGS:
+            start = line.index(opening, end) + len(opening)
+            if key == "line":
+                end = line.index(",", start)
+                number = line[start:end]
+                if not (number.isascii() and number.isdigit()):
+                    return _scan_escaped(line)
+                found[key] = int(number)
+                continue
+            end = line.index('"', start)
+            value = found[key] = line[start:end]
+            if "\\" in value:
+                return _scan_escaped(line)  # the quote found may be escaped
+    except ValueError:
+        return _scan_escaped(line)
+    return found
+
+
+_OPENINGS = (
+    ("guid", '"guid": "'),
+    ("line", '"line": '),
+    *((key, f'"{key}": "') for key in ("path", "role", "status", "takeaway")),
+)
+
+
+def _scan_escaped(line: str) -> dict[str, Any]:
     match = _SCAN.search(line)
     if match is None:
         raise ValueError("a lock line without its guid, line, path, role, status or takeaway")

@@ -159,11 +159,13 @@ def test_lock_lines_are_scanned_like_json() -> None:
     text = st.text(max_size=30)
 
     @settings(max_examples=200, deadline=None)
-    @given(text, text, text, text, text, st.integers(0, 10**6))
-    def check(path: str, note: str, role: str, title: str, body: str, line: int) -> None:
+    @given(text, text, text, text, text, st.integers(0, 10**6), text, text, st.sampled_from(["active", "removed"]))
+    def check(
+        path: str, note: str, role: str, title: str, body: str, line: int, guid: str, takeaway: str, status: str
+    ) -> None:
         record = Record(
-            guid="fgX", note=note + '"path": "decoy", "role": "x"', path=path, title=title, takeaway="t1",
-            line=line, role=role, kind="basic", text=body, deck="D", hash="h", mod=1,
+            guid=guid, note=note + '"path": "decoy", "role": "x"', path=path, title=title, takeaway=takeaway,
+            line=line, role=role, kind="basic", text=body, deck="D", hash="h", mod=1, status=status,
         )  # fmt: skip
         [encoded] = lines([record])
         expected = json.loads(encoded)
