@@ -116,7 +116,7 @@ def _incremental(
             _remove_stale_temporaries(options)
             try:
                 incremental.write(options, delta)
-                lock.write_lines(options.lock_path, delta.lock_lines)
+                lock.write_lines(options.lock_path, delta.lock_lines())
                 incremental.save_manifest(options, delta.manifest)
             except sqlite3.DatabaseError:
                 return None  # the saved database is damaged (a crash of the machine): nothing written, build in full

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,7 +145,10 @@ def _scan_escaped(line: str) -> dict[str, Any]:
     }
 
 
-def _order(fields: Mapping[str, Any]) -> tuple[bool, str, int, str, str]:
+Order = tuple[bool, str, int, str, str]  # a lock line's place: retired or removed last, then path, line, ...
+
+
+def _order(fields: Mapping[str, Any]) -> Order:
     return (fields["status"] != "active", fields["path"], fields["line"], fields["role"], fields["guid"])
 
 
@@ -153,51 +156,130 @@ def _order(fields: Mapping[str, Any]) -> tuple[bool, str, int, str, str]:
 class Delta:
     crop: Harvest  # of the changed notes only
     plan: Plan  # of the changed and vanished notes only
-    lock_lines: list[str]  # the new lock file's record lines
     replaced: tuple[str, ...]  # GUIDs whose rows are replaced
     manifest: Manifest  # for the whole deck
     affected: frozenset[str]  # the note paths redone
+    lock_path: Path
+    lock_signature: Signature | None  # the lock file's when it was read
+    kept: bytes  # for each record line of the lock file, 1 if it passes through
+    fresh: tuple[tuple[int, Order, str], ...]  # new lines: kept lines before them, sort key, line
+
+    def lock_lines(self) -> Iterator[str]:
+        """The new lock file's record lines, in order: the old file's kept lines, read again one
+        at a time (never all held), with the fresh lines merged in where they sort."""
+        if signature(self.lock_path) != self.lock_signature:
+            raise _changed(self.lock_path)
+        fresh, waiting, passed = self.fresh, 0, 0
+        try:
+            for index, line in enumerate(_records(self.lock_path)):
+                if index >= len(self.kept):
+                    raise _changed(self.lock_path)
+                if not self.kept[index]:
+                    continue
+                while waiting < len(fresh) and fresh[waiting][0] <= passed:
+                    yield fresh[waiting][2]
+                    waiting += 1
+                yield line
+                passed += 1
+        except ValueError:
+            raise _changed(self.lock_path) from None
+        for _, _, line in fresh[waiting:]:
+            yield line
+
+
+def _changed(path: Path) -> OSError:
+    return OSError(f"it changed while this build rewrote it; build again ({path})")
+
+
+_HEADER = f'{{"format": {lock.LOCK_FORMAT}, "cards": [\n'
+
+
+def _records(path: Path) -> Iterator[str]:
+    """The record lines of a lock file as `lock.write_lines` writes it, read one at a time."""
+    with open(path, encoding="utf-8", newline="\n") as stream:
+        if stream.readline() != _HEADER:
+            raise ValueError("not a lock file of this format")
+        for raw in stream:
+            if raw == "]}\n":
+                if stream.read(1):
+                    raise ValueError("text after the end of the lock file")
+                return
+            if raw.endswith(",\n"):
+                yield raw[:-2]
+            elif raw.endswith("}\n"):
+                yield raw[:-1]  # the last record
+            else:
+                raise ValueError("a lock line cut short")
+    raise ValueError("a lock file cut short")
 
 
 def rebuild(options: Options, redo: Sequence[NoteFile], vanished: Sequence[str], now: int) -> Delta | None:
-    """Redo the changed notes against the saved state; None when the state cannot be used."""
+    """Redo the changed notes against the saved state; None when the state cannot be used.
+
+    The lock file is read twice, a line at a time: here, to take out the changed notes' records
+    and note where their new ones go, and again while the new lock file is written."""
     paths = state_paths(options.output, options.name)
     try:
-        text = options.lock_path.read_text(encoding="utf-8")
         notes: Manifest = json.loads(paths.manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    lines = text.split("\n")
-    del text
-    if not paths.database.is_file() or len(lines) < 3 or lines[0] != f'{{"format": {lock.LOCK_FORMAT}, "cards": [':
+    if not paths.database.is_file():
         return None
     affected = {f.rel for f in redo} | {_rel(p, options) for p in vanished}
-    kept: list[tuple[tuple[bool, str, int, str, str], str]] = []
+    # Where the new records of each changed note go: all its records share its path, and no
+    # kept record has that path, so (active or not, path) places them among the kept lines.
+    places = sorted((gone, path) for path in affected for gone in (False, True))
+    insert_at: dict[tuple[bool, str], int] = {}
+    kept = bytearray()
+    passed = 0
     old: list[lock.Record] = []
     reserved: tuple[set[str], set[str]] = (set(), set())
+    last: Order | None = None
+    lock_signature = signature(options.lock_path)
     try:
-        for raw in lines[1:-2]:
-            line = raw.removesuffix(",")
+        for line in _records(options.lock_path):
             fields = _scan(line)
+            order = _order(fields)
+            if last is not None and order <= last:
+                return None  # not in the order lock files are written in
+            last = order
             if fields["path"] in affected:
                 old.append(lock.parse_record(line))
-            else:
-                kept.append((_order(fields), line))
-                reserved[0].add(fields["guid"])
-                reserved[1].add(fields["takeaway"])
-    except (ValueError, TypeError, KeyError):
+                kept.append(0)
+                continue
+            while len(insert_at) < len(places) and places[len(insert_at)] < order[:2]:
+                insert_at[places[len(insert_at)]] = passed
+            kept.append(1)
+            passed += 1
+            reserved[0].add(fields["guid"])
+            reserved[1].add(fields["takeaway"])
+    except (OSError, ValueError, TypeError, KeyError):
         return None
+    for place in places[len(insert_at) :]:
+        insert_at[place] = passed
     crop = harvest(options, list(redo))
     plan = identity.assign(crop.cards, lock.Lock(tuple(old)), now, keep=crop.failed_notes, reserved=reserved)
-    fresh = [(_order(_scan(line)), line) for line in lock.lines(plan.records())]
-    kept.extend(fresh)
-    kept.sort()
-    lock_lines = [line for _, line in kept]
-    del kept
+    fresh = []
+    for line in lock.lines(plan.records()):
+        order = _order(_scan(line))
+        if order[:2] not in insert_at:
+            return None  # a record of a note that was not redone: cannot be placed (never expected)
+        fresh.append((insert_at[order[:2]], order, line))
+    fresh.sort()
     for rel in affected:
         notes.pop(rel, None)
     notes.update(manifest(crop, plan))
-    return Delta(crop, plan, lock_lines, tuple(sorted(r.guid for r in old)), notes, frozenset(affected))
+    return Delta(
+        crop,
+        plan,
+        tuple(sorted(r.guid for r in old)),
+        notes,
+        frozenset(affected),
+        options.lock_path,
+        lock_signature,
+        bytes(kept),
+        tuple(fresh),
+    )
 
 
 def write(options: Options, delta: Delta) -> None:

@@ -110,8 +110,21 @@ def test_incremental_rebuild_equals_full_rebuild(tmp_path: Path) -> None:
     report = _compare(tmp_path, vault, out, full_out, now + 1, "2")
     assert not report.failures and report.written
 
+    # Round 3: the first note and the last changed, a note added past the end (a non-ASCII name),
+    # the renamed note deleted: new lock lines go first, last, and among the removed ones.
+    n0 = vault / "n00.md"
+    n0.write_text(n0.read_text().replace("echolocation", "hearing"))
+    n30 = vault / "n30.md"
+    n30.write_text(n30.read_text().replace("ommatidium", "compound eye"))
+    write_notes(vault, {"zz-über.md": "- Owls of Zürich hunt by **magnetoreception**, some claim.\n"})
+    (vault / "renamed-07.md").unlink()
+    shutil.rmtree(full_out)
+    shutil.copytree(out, full_out)
+    report = _compare(tmp_path, vault, out, full_out, now + 2, "3")
+    assert report.parsed == 3 and report.plan["removed"] >= 1 and report.plan["added"] >= 1
+
     # Nothing changed: the stamp answers.
-    again = build(load_options([vault], output=out), now=now + 2)
+    again = build(load_options([vault], output=out), now=now + 3)
     assert not again.written and again.plan["unchanged"] == again.anki_notes
 
 
