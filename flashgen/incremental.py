@@ -10,6 +10,7 @@ a full build makes (the tests compare the two); anything unexpected falls back t
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import shutil
@@ -188,7 +189,7 @@ class Delta:
 
 
 def _changed(path: Path) -> OSError:
-    return OSError(f"it changed while this build rewrote it; build again ({path})")
+    return OSError(errno.EAGAIN, "it changed while this build rewrote it; build again", str(path))
 
 
 _HEADER = f'{{"format": {lock.LOCK_FORMAT}, "cards": [\n'

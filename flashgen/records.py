@@ -19,7 +19,10 @@ T = TypeVar("T")
 
 def by_value(cls: type[T]) -> type[T]:
     """Class decorator: pickle instances of the dataclass `cls` as `cls(*values)`."""
-    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    found = fields(cls)  # type: ignore[arg-type]
+    if any(not f.init for f in found):
+        raise TypeError(f"{cls.__name__}: a field outside __init__ cannot be pickled by value")
+    names = [f.name for f in found]
     get: Callable[[Any], Any] = operator.attrgetter(*names)
     values: Callable[[Any], tuple[Any, ...]] = get if len(names) > 1 else (lambda obj: (get(obj),))
 

@@ -254,3 +254,29 @@ def test_cards_pickle_by_value_with_their_takeaway_note_and_images(tmp_path: Pat
         assert back.takeaway.children == card.takeaway.children
         assert [c.note for c in back.takeaway.children] == [c.note for c in card.takeaway.children]
         assert back.media == card.media and all(m.path.read_bytes() == PNG for m in back.media)
+
+
+def test_a_lock_file_changed_between_its_two_readings_stops_the_rewrite(tmp_path: Path) -> None:
+    """An incremental build reads the lock file twice (see `incremental.rebuild`); if it changed
+    in between, the new lock file is not written from it, and the error names the lock file."""
+    from flashgen import incremental, lock
+    from flashgen.notes import find_notes
+
+    vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(10)})
+    out = tmp_path / "out"
+    options = load_options([vault], output=out)
+    build(options)
+    n3 = vault / "n03.md"
+    n3.write_text(n3.read_text().replace("food", "warmth"))
+    redo = [f for f in find_notes([vault], out) if f.rel == "n03.md"]
+    delta = incremental.rebuild(options, redo, [], int(time.time()))
+    assert delta is not None
+    assert sum(1 for _ in delta.lock_lines()) == len(delta.kept) - delta.kept.count(0) + len(delta.fresh)
+
+    before = options.lock_path.read_bytes()
+    options.lock_path.write_bytes(before.replace(b'"role": "', b'"role": "x', 1))
+    with pytest.raises(OSError) as raised:
+        lock.write_lines(options.lock_path, delta.lock_lines())
+    assert raised.value.filename == str(options.lock_path) and "changed" in str(raised.value.strerror)
+    assert options.lock_path.read_bytes() != before and b'"role": "x' in options.lock_path.read_bytes()
+    assert not list(out.glob(".*.tmp"))  # the half-written lock file is gone
