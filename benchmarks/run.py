@@ -6,6 +6,8 @@ times, each in a fresh process so that peak memory is per measurement:
 - cold:       `flashgen build` with no lock file and no package;
 - unchanged:  a rebuild with nothing changed;
 - one-change: a rebuild after appending a word to one takeaway;
+- touched:    a rebuild after every note got a new modification time, its content unchanged
+              (what sync tools and git checkouts do);
 - floor:      `floor.py` writing as many basic and cloze Anki notes as the build made;
 - watch:      (only if `flashgen watch` exists) seconds from editing one note until
               the package is rewritten, median of `--watch-repeats` edits.
@@ -124,6 +126,13 @@ def append_word(path: Path, word: str) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def touch_all(files: Sequence[Path], seconds: int) -> None:
+    """Every note a new modification time, its bytes unchanged: what a sync tool or a checkout does."""
+    for path in files:
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + seconds * 1_000_000_000))
+
+
 _COUNT_KINDS = """
 import collections, json, sys
 data = json.loads(open(sys.argv[1], encoding="utf-8").read())
@@ -219,6 +228,15 @@ def measure_size(
             break
     results.append(_result("one-change", notes, anki, runs))
     _log(f"[{notes}] one-change ({victim.relative_to(corpus)}): {_fmt_runs(runs)}")
+
+    runs = []
+    for i in range(repeat):
+        touch_all(files, i + 1)
+        runs.append(run_child(build, work))
+        if _spent(runs, budget):
+            break
+    results.append(_result("touched", notes, anki, runs))
+    _log(f"[{notes}] touched: {_fmt_runs(runs)}")
 
     if anki:
         floor = [sys.executable, str(HERE / "floor.py"), "--basic", str(kinds["basic"]), "--cloze", str(kinds["cloze"])]

@@ -6,7 +6,7 @@ notes -> takeaways -> cards (see `harvest`) -> identities -> package and lock fi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -63,7 +63,9 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
             else:
                 # The images the cards show are inputs too: a changed image must rebuild.
                 media = {str(m.path): signature(m.path) for c in crop.cards for m in c.media}
-                _stamp(options, stamp_path, {**note_signatures, **media}, report)
+                # What each note that made its cards held (a failed note is never in `used`).
+                digests = {name: cache.entries[name].digest for name in cache.used if name in note_signatures}
+                _stamp(options, stamp_path, {**note_signatures, **media}, report, digests)
     return report
 
 
@@ -96,17 +98,23 @@ def _incremental(
     stamp = Stamp.load(stamp_path)
     if stamp is None or stamp.key != options.cache_key() or None in stamp.outputs.values():
         return None
-    import sqlite3
+    from . import incremental
 
-    from . import incremental, lock
-
-    found = incremental.changes(files, stamp.notes, notes)
+    found = incremental.changes(files, stamp.notes, notes, stamp.digests)
     if found is None:
         return None
-    redo, vanished = found
+    redo, vanished = found.redo, found.vanished
     with _output_lock(options):
         if dict(stamp.outputs) != _outputs(options):
             return None  # someone changed the deck or its state since: build in full
+        if not redo and not vanished:  # only touched (a sync, a checkout): the deck is up to date
+            report = _from_stamp(options, stamp)
+            _stamp(options, stamp_path, {**stamp.notes, **notes}, report, stamp.digests)
+            return report
+        import sqlite3
+
+        from . import lock
+
         delta = incremental.rebuild(options, redo, vanished, int(time.time()) if now is None else now)
         if delta is None:
             return None
@@ -147,7 +155,12 @@ def _incremental(
             incremental=True,
         )
         media = {file: signature(Path(file)) for e in entries for _, file in e["media"]}
-        _stamp(options, stamp_path, {**notes, **media}, report)
+        # Content hashes: the last build's for notes not redone; for those redone, of what their
+        # cards were made from (a note that failed gets none: it is read again next time).
+        redone = {str(f.path) for f in redo}
+        digests = {name: value for name, value in stamp.digests.items() if name in notes and name not in redone}
+        digests.update(delta.crop.digests)
+        _stamp(options, stamp_path, {**notes, **media}, report, digests)
     return report
 
 
@@ -162,6 +175,11 @@ def _unchanged(options: Options, stamp_path: Path, notes: dict[str, Signature | 
         return None
     if dict(stamp.outputs) != _outputs(options) or None in stamp.outputs.values():
         return None
+    return _from_stamp(options, stamp)
+
+
+def _from_stamp(options: Options, stamp: Stamp) -> Report:
+    """The report of a build that finds the deck up to date: the last build's, nothing to do."""
     summary = dict(stamp.summary)
     plan = {k: 0 for k in PLAN_ORDER}
     plan["unchanged"] = summary["anki_notes"]
@@ -179,7 +197,9 @@ def _unchanged(options: Options, stamp_path: Path, notes: dict[str, Signature | 
     )
 
 
-def _stamp(options: Options, path: Path, notes: dict[str, Signature | None], report: Report) -> None:
+def _stamp(
+    options: Options, path: Path, notes: dict[str, Signature | None], report: Report, digests: Mapping[str, str]
+) -> None:
     if None in notes.values():
         Stamp.remove(path)
         return
@@ -192,7 +212,7 @@ def _stamp(options: Options, path: Path, notes: dict[str, Signature | None], rep
         "warnings": list(report.warnings),
         "without_takeaways": list(report.without_takeaways),
     }
-    Stamp(options.cache_key(), notes, _outputs(options), summary).save(path)  # type: ignore[arg-type]
+    Stamp(options.cache_key(), notes, _outputs(options), summary, digests).save(path)  # type: ignore[arg-type]
 
 
 @contextmanager

@@ -5,8 +5,10 @@ changed, its content hash is; and when the images its cards show are unchanged t
 belongs to one deck and one set of output options (`Options.cache_key`, which includes
 flashgen's version). It is written atomically; a missing, corrupt or foreign cache is empty.
 
-A second, small file (the *stamp*) records the notes' sizes and times, the lock file's and the
-package's, after a build that wrote them: when nothing at all changed, a build reads only it.
+A second, small file (the *stamp*) records the notes' sizes and times (and the content hash of
+each note the build read without failing), the lock file's and the package's, after a build that
+wrote them: when nothing at all changed, a build reads only it, and a note that was only touched
+(a sync tool, a git checkout) is told from a changed one by its content hash.
 """
 
 from __future__ import annotations
@@ -185,13 +187,14 @@ class Stamp:
     notes: Mapping[str, Signature]
     outputs: Mapping[str, Signature | None]
     summary: Mapping[str, Any]
+    digests: Mapping[str, str] = field(default_factory=dict)  # note path -> `digest` of what was read
 
     @classmethod
     def load(cls, path: Path) -> Stamp | None:
         try:
             with open(path, "rb") as stream:
                 data = pickle.load(stream)
-            return cls(data["key"], data["notes"], data["outputs"], data["summary"])
+            return cls(data["key"], data["notes"], data["outputs"], data["summary"], data.get("digests", {}))
         except Exception:
             return None
 
@@ -205,6 +208,7 @@ class Stamp:
                         "notes": dict(self.notes),
                         "outputs": dict(self.outputs),
                         "summary": dict(self.summary),
+                        "digests": dict(self.digests),
                     },
                     stream,
                     protocol=5,

@@ -57,6 +57,8 @@ class Harvest:
     takeaways_by_note: dict[str, int] = field(default_factory=dict)  # note path -> takeaways
     failure_notes: tuple[str, ...] = ()  # the note path of each failure
     warning_notes: tuple[tuple[SourceProblem, str], ...] = ()  # each warning with its note path
+    digests: dict[str, str] = field(default_factory=dict)  # note file -> hash of the content read, for
+    # the notes read in this run that made their cards
 
     @property
     def failed_notes(self) -> frozenset[str]:
@@ -119,9 +121,13 @@ def harvest(
     if progress:
         progress(done, len(files))
 
+    digests: dict[str, str] = {}
+
     def collect(index: int, result: NoteResult, made_from: str | None, stored: bytes | None = None) -> None:
         nonlocal done
         results[index] = result
+        if made_from is not None and result.failure is None:
+            digests[str(files[index].path)] = made_from
         if cache is not None and made_from is not None and result.failure is None:
             cache.put(files[index].path, made_from, result.media, result, stored)
         done += 1
@@ -158,6 +164,7 @@ def harvest(
         takeaways_by_note={r.rel: r.takeaways for r in ordered if r.failure is None},
         failure_notes=tuple(r.rel for r in ordered if r.failure is not None),
         warning_notes=tuple((w, r.rel) for r in ordered for w in r.warnings),
+        digests=digests,
     )
 
 

@@ -17,16 +17,20 @@ import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import identity, lock, package
-from .cache import Signature, signature, state_paths
+from . import lock
+from .cache import Signature, digest, signature, state_paths
 from .config import Options
-from .errors import SourceProblem
-from .harvest import Harvest, harvest
-from .identity import Plan
+from .errors import SourceError, SourceProblem
 from .lock import atomic_path
-from .notes import NoteFile
+from .notes import NoteFile, read_bytes
+
+# The stages are imported by the functions that redo notes: `changes` alone, which finds that
+# notes were only touched, must not pay for loading the parsers.
+if TYPE_CHECKING:
+    from .harvest import Harvest
+    from .identity import Plan
 
 MAX_SHARE = 0.2  # above this share of changed notes, a full build costs about the same
 Manifest = dict[str, dict[str, Any]]  # note path -> what it made (see `manifest`)
@@ -34,6 +38,8 @@ Manifest = dict[str, dict[str, Any]]  # note path -> what it made (see `manifest
 
 def manifest(crop: Harvest, plan: Plan) -> Manifest:
     """What each note made: its takeaways, Anki notes and cards, media, and problems."""
+    from . import package
+
     out: Manifest = {}
 
     def entry(path: str) -> dict[str, Any]:
@@ -70,20 +76,44 @@ def manifest(crop: Harvest, plan: Plan) -> Manifest:
     return out
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What changed since the last build."""
+
+    redo: list[NoteFile]  # notes to read again
+    vanished: list[str]  # notes that are gone (as they were named)
+
+
 def changes(
-    files: Sequence[NoteFile], before: Mapping[str, Signature | None], now: Mapping[str, Signature | None]
-) -> tuple[list[NoteFile], list[str]] | None:
-    """The notes to redo and the vanished ones (as they were named); None when an image changed
-    or so much did that a full build is as fast."""
+    files: Sequence[NoteFile],
+    before: Mapping[str, Signature | None],
+    now: Mapping[str, Signature | None],
+    digests: Mapping[str, str],
+) -> Changes | None:
+    """What changed, by size and time and then by content; None when an image changed or so much
+    did that a full build is as fast."""
     present = {str(f.path) for f in files}
     vanished = [p for p in before if p not in present and p.lower().endswith((".md", ".markdown"))]
     images = [p for p in before if p not in present and p not in vanished]
     if any(signature(Path(p)) != before[p] for p in images):
         return None
-    redo = [f for f in files if before.get(str(f.path)) != now.get(str(f.path))]
+    redo = []
+    for f in files:
+        name = str(f.path)
+        if before.get(name) == now.get(name):
+            continue
+        if name in digests:
+            try:
+                if digest(read_bytes(f)) == digests[name]:
+                    continue  # touched (a new time), not changed: what the last build read
+            except SourceError:
+                pass  # reported when it is read again
+        redo.append(f)
+        if len(redo) + len(vanished) > MAX_SHARE * max(1, len(files)):
+            return None
     if len(redo) + len(vanished) > MAX_SHARE * max(1, len(files)):
         return None
-    return redo, vanished
+    return Changes(redo, vanished)
 
 
 _STRING = r'("(?:[^"\\]|\\.)*")'
@@ -258,6 +288,9 @@ def rebuild(options: Options, redo: Sequence[NoteFile], vanished: Sequence[str],
         return None
     for place in places[len(insert_at) :]:
         insert_at[place] = passed
+    from . import identity
+    from .harvest import harvest
+
     crop = harvest(options, list(redo))
     plan = identity.assign(crop.cards, lock.Lock(tuple(old)), now, keep=crop.failed_notes, reserved=reserved)
     fresh = []
@@ -285,6 +318,8 @@ def rebuild(options: Options, redo: Sequence[NoteFile], vanished: Sequence[str],
 
 def write(options: Options, delta: Delta) -> None:
     """The package, from a copy of the saved database with the changed notes' rows replaced."""
+    from . import package
+
     paths = state_paths(options.output, options.name)
     # The copy is made beside the saved database, so that it replaces it by a rename.
     with atomic_path(paths.database) as database:

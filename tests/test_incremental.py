@@ -280,3 +280,74 @@ def test_a_lock_file_changed_between_its_two_readings_stops_the_rewrite(tmp_path
     assert raised.value.filename == str(options.lock_path) and "changed" in str(raised.value.strerror)
     assert options.lock_path.read_bytes() != before and b'"role": "x' in options.lock_path.read_bytes()
     assert not list(out.glob(".*.tmp"))  # the half-written lock file is gone
+
+
+def _touch_all(vault: Path, seconds: int) -> None:
+    """New modification times, same bytes: what a sync tool or a git checkout does."""
+    for path in vault.rglob("*.md"):
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + seconds * 10**9))
+
+
+def test_notes_touched_but_unchanged_are_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every note gets a new time and the same content: the deck is up to date, nothing is parsed
+    or written, the cache is not even loaded (a full build would load it and match every card:
+    10 s and 840 MB for 10,000 notes), and the stamp takes the new times, so that the next build
+    only reads it."""
+    from flashgen import harvest, incremental
+    from flashgen.cache import Cache, Stamp, signature, state_paths
+
+    vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(30)})
+    out = tmp_path / "out"
+    options = load_options([vault], output=out)
+    first = build(options)
+    package = (out / "vault.apkg").stat().st_mtime_ns, (out / "vault.lock.json").stat().st_mtime_ns
+    _touch_all(vault, 5)
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a touched note was parsed again")
+
+    monkeypatch.setattr(harvest, "harvest_note", no_parsing)
+    monkeypatch.setattr(Cache, "load", no_parsing)
+    report = build(options)
+    assert not report.written and report.parsed == 0 and report.plan["unchanged"] == first.anki_notes
+    assert ((out / "vault.apkg").stat().st_mtime_ns, (out / "vault.lock.json").stat().st_mtime_ns) == package
+    stamp = Stamp.load(state_paths(out, "vault").stamp)
+    assert stamp is not None
+    assert all(stamp.notes[str(p)] == signature(p) for p in vault.glob("*.md"))
+
+    monkeypatch.setattr(incremental, "changes", no_parsing)  # now the stamp alone answers
+    assert not build(options).written
+
+
+def test_touched_notes_and_one_changed_make_an_incremental_build(tmp_path: Path) -> None:
+    vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(30)})
+    out = tmp_path / "out"
+    now = int(time.time())
+    build(load_options([vault], output=out), now=now)
+    _touch_all(vault, 5)
+    n3 = vault / "n03.md"
+    n3.write_text(n3.read_text().replace("food", "warmth"))
+    full_out = tmp_path / "full"
+    shutil.copytree(out, full_out)
+    report = _compare(tmp_path, vault, out, full_out, now + 1, "touched")
+    assert report.parsed == 1 and report.plan["updated"] >= 1
+
+
+def test_a_note_that_failed_is_read_again_when_its_old_content_comes_back(tmp_path: Path) -> None:
+    """A note whose last read failed has no content hash in the stamp: restoring the content it
+    had before (with a new time) reads it again and clears the failure."""
+    vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(30)})
+    out = tmp_path / "out"
+    options = load_options([vault], output=out)
+    build(options)
+    n9 = vault / "n09.md"
+    good = n9.read_bytes()
+    n9.write_text("---\ntitle: [\n---\n- broken\n")
+    broken = build(options)
+    assert broken.incremental and [p.path.name for p in broken.failures] == ["n09.md"]
+    n9.write_bytes(good)
+    stat = n9.stat()
+    os.utime(n9, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    again = build(options)
+    assert not again.failures and again.parsed == 1
