@@ -9,8 +9,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import __version__
 from .errors import ConfigError
 
@@ -111,6 +109,8 @@ def load_options(
 
 
 def _read_config(path: Path) -> dict[str, Any]:
+    import yaml  # here: most folders have no flashgen.yaml, and a build that finds nothing changed needs none
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
