@@ -63,8 +63,10 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
             else:
                 # The images the cards show are inputs too: a changed image must rebuild.
                 media = {str(m.path): signature(m.path) for c in crop.cards for m in c.media}
-                # What each note that made its cards held (a failed note is never in `used`).
+                # What each note that made its cards held (a failed note is never in `used`), and
+                # each image's content, which its media name tells.
                 digests = {name: cache.entries[name].digest for name in cache.used if name in note_signatures}
+                digests.update((str(m.path), m.name) for c in crop.cards for m in c.media)
                 _stamp(options, stamp_path, {**note_signatures, **media}, report, digests)
     return report
 
@@ -109,7 +111,7 @@ def _incremental(
             return None  # someone changed the deck or its state since: build in full
         if not redo and not vanished:  # only touched (a sync, a checkout): the deck is up to date
             report = _from_stamp(options, stamp)
-            _stamp(options, stamp_path, {**stamp.notes, **notes}, report, stamp.digests)
+            _stamp(options, stamp_path, {**stamp.notes, **notes, **found.images}, report, stamp.digests)
             return report
         import sqlite3
 
@@ -160,6 +162,7 @@ def _incremental(
         redone = {str(f.path) for f in redo}
         digests = {name: value for name, value in stamp.digests.items() if name in notes and name not in redone}
         digests.update(delta.crop.digests)
+        digests.update((file, name) for e in entries for name, file in e["media"])
         _stamp(options, stamp_path, {**notes, **media}, report, digests)
     return report
 

@@ -24,6 +24,7 @@ from .cache import Signature, digest, signature, state_paths
 from .config import Options
 from .errors import SourceError, SourceProblem
 from .lock import atomic_path
+from .media import media_name
 from .notes import NoteFile, read_bytes
 
 # The stages are imported by the functions that redo notes: `changes` alone, which finds that
@@ -82,6 +83,7 @@ class Changes:
 
     redo: list[NoteFile]  # notes to read again
     vanished: list[str]  # notes that are gone (as they were named)
+    images: dict[str, Signature | None]  # the images the cards show, with their sizes and times now
 
 
 def changes(
@@ -90,13 +92,15 @@ def changes(
     now: Mapping[str, Signature | None],
     digests: Mapping[str, str],
 ) -> Changes | None:
-    """What changed, by size and time and then by content; None when an image changed or so much
-    did that a full build is as fast."""
+    """What changed, by size and time and then by content (a file only touched, by a sync tool or
+    a checkout, is unchanged); None when an image changed or so much did that a full build is
+    as fast."""
     present = {str(f.path) for f in files}
     vanished = [p for p in before if p not in present and p.lower().endswith((".md", ".markdown"))]
-    images = [p for p in before if p not in present and p not in vanished]
-    if any(signature(Path(p)) != before[p] for p in images):
-        return None
+    images = {p: signature(Path(p)) for p in before if p not in present and p not in vanished}
+    for image, current in images.items():
+        if current != before[image] and not _same_image(Path(image), digests.get(image)):
+            return None
     redo = []
     for f in files:
         name = str(f.path)
@@ -113,7 +117,17 @@ def changes(
             return None
     if len(redo) + len(vanished) > MAX_SHARE * max(1, len(files)):
         return None
-    return Changes(redo, vanished)
+    return Changes(redo, vanished, images)
+
+
+def _same_image(path: Path, name: str | None) -> bool:
+    """Whether the image at `path` still has the content its media `name` was made from."""
+    if name is None:
+        return False
+    try:
+        return media_name(path, path.read_bytes()) == name
+    except OSError:
+        return False
 
 
 _STRING = r'("(?:[^"\\]|\\.)*")'

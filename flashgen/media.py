@@ -28,6 +28,13 @@ class MediaFile:
     path: Path  # where it is on disk
 
 
+def media_name(path: Path, data: bytes) -> str:
+    """The name an image gets in Anki's media folder: its file name and a hash of its content, so
+    that two images of the same name never collide and a changed image is a new file."""
+    stem = re.sub(r"[^\w.-]+", "-", path.stem).strip("-.")[:60] or "image"
+    return f"{stem}-{hashlib.sha256(data).hexdigest()[:10]}{path.suffix.lower()}"
+
+
 @dataclass
 class MediaResolver:
     """Resolves image references of one note; collects the files to pack and the problems met."""
@@ -77,8 +84,7 @@ class MediaResolver:
         if data is None:
             self._problem(f"image {src!r} refused: larger than {MAX_BYTES // 2**20} MB")
             return None
-        stem = re.sub(r"[^\w.-]+", "-", resolved.stem).strip("-.")[:60] or "image"
-        name = f"{stem}-{hashlib.sha256(data).hexdigest()[:10]}{resolved.suffix.lower()}"
+        name = media_name(resolved, data)
         self.files[name] = MediaFile(name, resolved)
         return name
 

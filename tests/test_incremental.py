@@ -284,7 +284,7 @@ def test_a_lock_file_changed_between_its_two_readings_stops_the_rewrite(tmp_path
 
 def _touch_all(vault: Path, seconds: int) -> None:
     """New modification times, same bytes: what a sync tool or a git checkout does."""
-    for path in vault.rglob("*.md"):
+    for path in [*vault.rglob("*.md"), *vault.rglob("*.png")]:
         stat = path.stat()
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + seconds * 10**9))
 
@@ -298,9 +298,12 @@ def test_notes_touched_but_unchanged_are_not_read_again(tmp_path: Path, monkeypa
     from flashgen.cache import Cache, Stamp, signature, state_paths
 
     vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(30)})
+    write_notes(vault, {"eyes.md": "- Owls see with tubular eyes ![eye](eye.png), not round ones.\n"})
+    (vault / "eye.png").write_bytes(PNG)
     out = tmp_path / "out"
     options = load_options([vault], output=out)
     first = build(options)
+    assert any(m.startswith("eye-") for m in _anki_view(out / "vault.apkg", tmp_path / "anki")["__media__"])
     package = (out / "vault.apkg").stat().st_mtime_ns, (out / "vault.lock.json").stat().st_mtime_ns
     _touch_all(vault, 5)
 
@@ -315,6 +318,7 @@ def test_notes_touched_but_unchanged_are_not_read_again(tmp_path: Path, monkeypa
     stamp = Stamp.load(state_paths(out, "vault").stamp)
     assert stamp is not None
     assert all(stamp.notes[str(p)] == signature(p) for p in vault.glob("*.md"))
+    assert stamp.notes[str((vault / "eye.png").resolve())] == signature(vault / "eye.png")
 
     monkeypatch.setattr(incremental, "changes", no_parsing)  # now the stamp alone answers
     assert not build(options).written
