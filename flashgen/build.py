@@ -291,7 +291,8 @@ def _remove_stale_temporaries(options: Options) -> None:
     for pattern in (f".{options.package_path.name}.*.tmp", f".{options.lock_path.name}.*.tmp"):
         for stale in options.output.glob(pattern):
             stale.unlink(missing_ok=True)
-    for stale in (options.output / ".flashgen").glob(f".{options.name}.*.tmp"):
+    # (with a `-journal` file that a build of an earlier version could leave beside one)
+    for stale in (options.output / ".flashgen").glob(f".{options.name}.*.tmp*"):
         stale.unlink(missing_ok=True)
 
 

@@ -206,8 +206,9 @@ def _rows(identities: Sequence[Identity]) -> list[_Row]:
 
 def replace_rows(database: Path, guids: Sequence[str], identities: Sequence[Identity]) -> None:
     """In a package's collection database, replace the notes of `guids` with `identities`;
-    decks keep in step (a deck that lost its last card goes, a new one comes)."""
-    conn = sqlite3.connect(database)
+    decks keep in step (a deck that lost its last card goes, a new one comes). `database` is a
+    temporary copy of the kept one."""
+    conn = _connect(database)
     try:
         cursor = conn.cursor()
         for start in range(0, len(guids), 500):  # one scan a chunk: the guid column has no index
@@ -309,12 +310,20 @@ def _scratch_database() -> Iterator[Path]:
         yield Path(folder) / "collection.anki2"
 
 
-def _write_database(package: _Package, database: Path, stamp: float) -> None:
+def _connect(database: Path) -> sqlite3.Connection:
+    """A connection to a database that is a temporary file until it is complete (it replaces the
+    kept one by a rename, or is zipped and dropped): no journal, no waiting for the disk. A build
+    killed midway leaves only the temporary file, which the next build removes; with a journal it
+    would also leave a `-journal` file beside it."""
     conn = sqlite3.connect(database)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    return conn
+
+
+def _write_database(package: _Package, database: Path, stamp: float) -> None:
+    conn = _connect(database)
     try:
-        # A database written once and then zipped: no journal, no waiting for the disk.
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
         package.write_to_db(conn.cursor(), stamp, itertools.count(int(stamp * 1000)))
         conn.commit()
     finally:

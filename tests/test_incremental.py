@@ -355,3 +355,37 @@ def test_a_note_that_failed_is_read_again_when_its_old_content_comes_back(tmp_pa
     os.utime(n9, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     again = build(options)
     assert not again.failures and again.parsed == 1
+
+
+def test_an_incremental_build_writes_no_journal_a_kill_could_leave(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database copy an incremental build edits is a temporary file until it is renamed; with
+    SQLite's rollback journal, a build killed mid-edit also left a `-journal` file beside it,
+    which no later build removed. Seen while the rows are written: none."""
+    from flashgen import package
+
+    vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(30)})
+    out = tmp_path / "out"
+    build(load_options([vault], output=out))
+    seen: list[str] = []
+    insert = package._insert
+
+    def watched(*args: object) -> None:
+        insert(*args)  # type: ignore[arg-type]
+        seen.extend(os.listdir(out / ".flashgen"))
+
+    monkeypatch.setattr(package, "_insert", watched)
+    n3 = vault / "n03.md"
+    n3.write_text(n3.read_text().replace("food", "warmth"))
+    report = build(load_options([vault], output=out))
+    assert report.incremental and report.written
+    assert any(name.endswith(".tmp") for name in seen)  # the copy being edited
+    assert not [name for name in seen if "journal" in name]
+
+    # A journal left by an earlier version is removed with the other temporary files.
+    stale = out / ".flashgen" / ".vault.anki2.old.tmp-journal"
+    stale.write_bytes(b"x")
+    n3.write_text(n3.read_text().replace("warmth", "shade"))
+    assert build(load_options([vault], output=out)).written
+    assert not stale.exists()
