@@ -5,10 +5,11 @@ changed, its content hash is; and when the images its cards show are unchanged t
 belongs to one deck and one set of output options (`Options.cache_key`, which includes
 flashgen's version). It is written atomically; a missing, corrupt or foreign cache is empty.
 
-A second, small file (the *stamp*) records the notes' sizes and times (and the content hash of
-each note the build read without failing), the lock file's and the package's, after a build that
-wrote them: when nothing at all changed, a build reads only it, and a note that was only touched
-(a sync tool, a git checkout) is told from a changed one by its content hash.
+A second, small file (the *stamp*) records the sizes and times of the notes and the images their
+cards show, with a hash of the content the cards were made from (for a note that failed, none),
+and the lock file's and the package's, after a build that wrote them: when nothing at all
+changed, a build reads only it, and a file that was only touched (by a sync tool, a git checkout)
+is told from a changed one by its content.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ class Stamp:
     notes: Mapping[str, Signature]
     outputs: Mapping[str, Signature | None]
     summary: Mapping[str, Any]
-    digests: Mapping[str, str] = field(default_factory=dict)  # note path -> `digest` of what was read
+    digests: Mapping[str, str] = field(default_factory=dict)  # note path -> `digest`; image path -> media name
 
     @classmethod
     def load(cls, path: Path) -> Stamp | None:
