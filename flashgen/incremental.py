@@ -23,7 +23,7 @@ from . import lock
 from .cache import Signature, digest, signature, state_paths
 from .config import Options
 from .errors import SourceError, SourceProblem
-from .lock import atomic_path
+from .lock import Order, atomic_path
 from .media import media_name
 from .notes import NoteFile, read_bytes
 
@@ -190,10 +190,8 @@ def _scan_escaped(line: str) -> dict[str, Any]:
     }
 
 
-Order = tuple[bool, str, int, str, str]  # a lock line's place: retired or removed last, then path, line, ...
-
-
 def _order(fields: Mapping[str, Any]) -> Order:
+    """`lock.order` of the record a scanned lock line holds."""
     return (fields["status"] != "active", fields["path"], fields["line"], fields["role"], fields["guid"])
 
 
@@ -308,11 +306,11 @@ def rebuild(options: Options, redo: Sequence[NoteFile], vanished: Sequence[str],
     crop = harvest(options, list(redo))
     plan = identity.assign(crop.cards, lock.Lock(tuple(old)), now, keep=crop.failed_notes, reserved=reserved)
     fresh = []
-    for line in lock.lines(plan.records()):
-        order = _order(_scan(line))
+    for record in plan.records():
+        order = lock.order(record)
         if order[:2] not in insert_at:
             return None  # a record of a note that was not redone: cannot be placed (never expected)
-        fresh.append((insert_at[order[:2]], order, line))
+        fresh.append((insert_at[order[:2]], order, lock.line(record)))
     fresh.sort()
     for rel in affected:
         notes.pop(rel, None)

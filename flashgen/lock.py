@@ -81,9 +81,17 @@ def dumps(records: Iterable[Record]) -> str:
     return wrap(lines(records))
 
 
+Order = tuple[bool, str, int, str, str]  # a record's place: retired or removed last, then path, line, ...
+
+
+def order(record: Record) -> Order:
+    """Where a record goes in the lock file (GUIDs are unique: no two records share a place)."""
+    return (record.status != "active", record.path, record.line, record.role, record.guid)
+
+
 def lines(records: Iterable[Record]) -> Iterator[str]:
     """One JSON line per record, in the lock file's order (made as they are written, not held)."""
-    for record in sorted(records, key=lambda r: (r.status != "active", r.path, r.line, r.role, r.guid)):
+    for record in sorted(records, key=order):
         yield line(record)
 
 
