@@ -63,10 +63,9 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
             else:
                 # The images the cards show are inputs too: a changed image must rebuild.
                 media = {str(m.path): signature(m.path) for c in crop.cards for m in c.media}
-                # What each note that made its cards held (a failed note is never in `used`), and
-                # each image's content, which its media name tells.
-                digests = {name: cache.entries[name].digest for name in cache.used if name in note_signatures}
-                digests.update((str(m.path), m.name) for c in crop.cards for m in c.media)
+                # What each note that made its cards held, and each image's content (which its
+                # media name tells): a file touched but not changed is then no change.
+                digests = {**crop.digests, **{str(m.path): m.name for c in crop.cards for m in c.media}}
                 _stamp(options, stamp_path, {**note_signatures, **media}, report, digests)
     return report
 

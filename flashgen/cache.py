@@ -108,6 +108,10 @@ class Cache:
             entry.result = pickle.loads(entry.result)
         return entry.result
 
+    def digest_of(self, note: Path) -> str:
+        """The `digest` of the content the cached result for `note` was made from."""
+        return self.entries[str(note)].digest
+
     def put(self, note: Path, made_from: str, media: Iterable[Path], result: Any, pickled: bytes | None = None) -> None:
         """Keep `result`, made from content whose digest is `made_from`; `pickled` is its pickle,
         when a worker process made one: it goes to the spool file rather than staying in memory."""

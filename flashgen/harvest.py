@@ -57,8 +57,8 @@ class Harvest:
     takeaways_by_note: dict[str, int] = field(default_factory=dict)  # note path -> takeaways
     failure_notes: tuple[str, ...] = ()  # the note path of each failure
     warning_notes: tuple[tuple[SourceProblem, str], ...] = ()  # each warning with its note path
-    digests: dict[str, str] = field(default_factory=dict)  # note file -> hash of the content read, for
-    # the notes read in this run that made their cards
+    digests: dict[str, str] = field(default_factory=dict)  # note file -> `digest` of the content its
+    # cards were made from, for every note that made them (from the cache or read in this run)
 
     @property
     def failed_notes(self) -> frozenset[str]:
@@ -110,18 +110,18 @@ def harvest(
     """Make the cards of every note, from the cache where it is still valid."""
     files = find_notes(options.paths, options.output) if files is None else files
     results: dict[int, NoteResult] = {}
+    digests: dict[str, str] = {}
     todo: list[int] = []
     for index, file in enumerate(files):
         cached = cache.get(file.path) if cache is not None else None
-        if cached is not None:
+        if cache is not None and cached is not None:
             results[index] = cached
+            digests[str(file.path)] = cache.digest_of(file.path)
         else:
             todo.append(index)
     done = len(results)
     if progress:
         progress(done, len(files))
-
-    digests: dict[str, str] = {}
 
     def collect(index: int, result: NoteResult, made_from: str | None, stored: bytes | None = None) -> None:
         nonlocal done

@@ -304,6 +304,8 @@ def test_notes_touched_but_unchanged_are_not_read_again(tmp_path: Path, monkeypa
     options = load_options([vault], output=out)
     first = build(options)
     assert any(m.startswith("eye-") for m in _anki_view(out / "vault.apkg", tmp_path / "anki")["__media__"])
+    state_paths(out, "vault").stamp.unlink()  # a full build again, every note from the cache:
+    assert build(options).parsed == 0  # the stamp must learn their content from the cache too
     package = (out / "vault.apkg").stat().st_mtime_ns, (out / "vault.lock.json").stat().st_mtime_ns
     _touch_all(vault, 5)
 
