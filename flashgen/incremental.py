@@ -101,6 +101,9 @@ def changes(
     for image, current in images.items():
         if current != before[image] and not _same_image(Path(image), digests.get(image)):
             return None
+    limit = MAX_SHARE * max(1, len(files))  # changes past which a full build is as fast
+    if len(vanished) > limit:
+        return None
     redo = []
     for f in files:
         name = str(f.path)
@@ -113,10 +116,8 @@ def changes(
             except SourceError:
                 pass  # reported when it is read again
         redo.append(f)
-        if len(redo) + len(vanished) > MAX_SHARE * max(1, len(files)):
-            return None
-    if len(redo) + len(vanished) > MAX_SHARE * max(1, len(files)):
-        return None
+        if len(redo) + len(vanished) > limit:
+            return None  # without reading (and hashing) the rest
     return Changes(redo, vanished, images)
 
 
