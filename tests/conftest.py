@@ -95,11 +95,19 @@ def _block_strings(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _GoldenDumper.add_representer(str, _block_strings)
 
 
+# Read once at import: the autouse fixture below removes FLASHGEN_* variables from each test's view.
+UPDATE_GOLDEN = os.environ.get("FLASHGEN_UPDATE_GOLDEN") == "1"
+
+
 def assert_golden(found: object, expected_file: Path) -> None:
     """Compare with a golden file; FLASHGEN_UPDATE_GOLDEN=1 rewrites it instead (review the diff)."""
-    if os.environ.get("FLASHGEN_UPDATE_GOLDEN") == "1":
+    if UPDATE_GOLDEN:
         dumped = yaml.dump(found, Dumper=_GoldenDumper, sort_keys=False, allow_unicode=True, width=100)
-        expected_file.write_text(dumped, encoding="utf-8")
+        old = expected_file.read_text(encoding="utf-8") if expected_file.exists() else None
+        if old != dumped:
+            expected_file.write_text(dumped, encoding="utf-8")
+            # Rewriting is not passing: the run says which files changed, for the diff to be reviewed.
+            pytest.fail(f"golden file rewritten: {expected_file.name} (review the diff, then run again)")
     expected = yaml.safe_load(expected_file.read_text(encoding="utf-8"))
     assert found == expected
 
@@ -119,8 +127,15 @@ def run_build(tmp_path: Path) -> Builder:
     return run
 
 
+USER_VARIABLE_PREFIXES = ("FLASHGEN_", "OPENAI_")
+
+
 @pytest.fixture(autouse=True)
 def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's configuration, keys or endpoints: a real OPENAI_API_KEY or
+    FLASHGEN_LLM_BASE_URL in the environment must never reach a test server or a real service."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("FLASHGEN_CONFIG", raising=False)
+    for name in list(os.environ):
+        if name.startswith(USER_VARIABLE_PREFIXES):
+            monkeypatch.delenv(name)
     os.environ.setdefault("TZ", "UTC")

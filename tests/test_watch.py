@@ -7,6 +7,8 @@ import queue
 import threading
 from pathlib import Path
 
+import pytest
+
 from flashgen.config import load_options
 from flashgen.errors import FlashgenError
 from flashgen.report import Report
@@ -52,7 +54,10 @@ def test_watch_rebuilds_reports_failures_and_stops(tmp_path: Path) -> None:
         assert isinstance(fourth, Report) and not fourth.failures and fourth.plan["added"] >= 1
 
         (out / "ignored.md").parent.mkdir(exist_ok=True)
+        (out / "ignored.md").write_text("- In the output folder: **not** a note.\n", encoding="utf-8")
         (vault / "notes.txt").write_text("not a note")  # not relevant: no rebuild
+        with pytest.raises(queue.Empty):  # neither file starts a build
+            _next(outcomes, timeout=2.0)
         (vault / "d.md").write_text("- Bees can see **ultraviolet** light.\n", encoding="utf-8")
         fifth = _next(outcomes)
         assert isinstance(fifth, Report) and fifth.plan["added"] >= 1
