@@ -2,9 +2,9 @@
 with the checks in `quality`, and keeps the best few. Works on markdown; `cards` renders the result.
 
 The rules, strongest first:
-1. The author's syntax: `question :: answer` is exactly one card; `term ::: definition` is one
-   card in both directions; inline `{{c1::...}}` clozes are kept as written; `**bold**` and
-   `==highlight==` spans are cloze deletions.
+1. The author's syntax, recognised by `authored` first: `question :: answer` is exactly one card;
+   `term ::: definition` is one card in both directions; inline `{{c1::...}}` clozes are kept as
+   written; `**bold**` and `==highlight==` spans are cloze deletions.
 2. Definitions: `Term: ...`, `Term — ...`, "X is a/the ...", "X refers to ...", "X means ...".
 3. Recall targets in each sentence: numbers and years, acronyms and named terms, rare words
    (by a word-frequency list). A question hides the best target of a sentence; a cloze deletes
@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import Literal, NamedTuple
 
-from . import language, quality
+from . import authored, language, quality
 from .language import BLANK, DANGLING, STOPWORDS
 from .takeaways import Takeaway, bullets
 
@@ -345,9 +345,6 @@ def _with_lead(lead: str, text: str) -> str:
     return f'<span class="fg-lead">{lead}</span> {text}' if lead else text
 
 
-_EXPLICIT_QA = re.compile(r"(?<!:)\s+::\s+(?!:)")
-_BIDIRECTIONAL = re.compile(r"(?<!:)\s+:::\s+(?!:)")
-_AUTHOR_CLOZE = re.compile(r"\{\{c\d+::")
 _TERM_COLON = re.compile(
     r"^(?P<bold2>\*\*|__)(?P<term2>[^*_:\n$`\[]{1,60}?)\s*:\s*(?P=bold2)\s*(?P<rest2>\S.*)$"  # **Term:** rest
     r"|^(?P<bold>\*\*|__)?(?P<term>[^*_:\n$`\[]{1,60}?)(?P=bold)?\s*(?::|\s[—–]\s|\s-\s)\s*(?P<rest>\S.*)$",
@@ -367,18 +364,16 @@ def drafts(takeaway: Takeaway, cue: str, lead: str = "") -> list[Draft]:
     """The cards of one takeaway, as markdown drafts. `lead` is what a first sentence that
     starts with "It" or "This" refers to (for a nested item, its parent)."""
     text = takeaway.text
-    parts = _BIDIRECTIONAL.split(text, maxsplit=1) if ":::" in text else [text]
-    if len(parts) == 2 and all(p.strip() for p in parts):
-        return [Draft("basic", "qa:term", parts[0].strip(), parts[1].strip(), reverse=True)]
-    parts = _EXPLICIT_QA.split(text, maxsplit=1) if "::" in text else [text]
-    if len(parts) == 2 and all(p.strip() for p in parts):
-        return [Draft("basic", "qa:explicit", parts[0].strip(), parts[1].strip())]
+    written = authored.question(text)  # rule 1: the author's own cards come first
+    if written is not None:
+        return [_draft(written)]
 
     source = plain(takeaway.full_text)
     out: list[Draft] = []
-    if _AUTHOR_CLOZE.search(takeaway.full_text):
-        out.append(Draft("cloze", "cloze:explicit", takeaway.full_text))
-        text = re.sub(r"\{\{c\d+::(.*?)(::[^}]*)?\}\}", r"\1", text)
+    written = authored.cloze(takeaway.full_text)
+    if written is not None:
+        out.append(_draft(written))
+        text = authored.without_clozes(text)
     sentences = _sentences(text, lead)
     extra = takeaway.full_text
     questions = _best_questions(sentences, source, cue, extra)
@@ -392,6 +387,10 @@ def drafts(takeaway: Takeaway, cue: str, lead: str = "") -> list[Draft]:
     if not any(d.kind == "basic" for d in out):
         out.append(_completion(text, extra))
     return number_roles(out)
+
+
+def _draft(card: authored.AuthoredCard) -> Draft:
+    return Draft(card.kind, card.role, card.front, card.back, reverse=card.reverse)
 
 
 def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Candidate | None:
