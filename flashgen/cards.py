@@ -91,9 +91,9 @@ class _Placement:
 
 def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) -> NoteCards:
     """The cards of one note's takeaways."""
-    placement = _Placement(deck_name(note, options), note_tags(note), context_html(note), note.title)
+    tags, problems = _tags_and_problems(note)
+    placement = _Placement(deck_name(note, options), tags, context_html(note), note.title)
     made: list[Card] = []
-    problems: list[SourceProblem] = []
     for takeaway in takeaways:
         resolver = MediaResolver(note.path, note.file.root, takeaway.line)
         with render.images(resolver):
@@ -190,12 +190,57 @@ _NUMBERED_DELETION = re.compile(r"\{\{c(\d+)::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)
 
 
 def note_tags(note: SourceNote) -> tuple[str, ...]:
-    """Anki tags for a note: its categories and tags, and `type::`, `year::`, `author::` tags."""
-    tags = [_tag(c) for c in (*note.categories, *note.tags)]
+    """Anki tags for a note: its categories and tags, and `type::`, `year::`, `author::` tags.
+    A tag in flashgen's own namespace (`flashgen::`, see `reserved`) is left out."""
+    return _tags_and_problems(note)[0]
+
+
+RESERVED_NAMESPACE = "flashgen"  # tags `flashgen::...` are flashgen's markers, never a note's
+REMOVED_TAG = "flashgen::removed"
+
+
+def reserved(tag: str) -> bool:
+    """Whether a tag is in flashgen's namespace, as Anki reads tags (ignoring case)."""
+    name = tag.casefold()
+    return name.startswith(RESERVED_NAMESPACE + "::")
+
+
+def _tags_and_problems(note: SourceNote) -> tuple[tuple[str, ...], list[SourceProblem]]:
+    tags: list[str] = []
+    problems: list[SourceProblem] = []
+    for value in (*note.categories, *note.tags):
+        tag = _tag(value)
+        if reserved(tag):
+            problems.append(
+                SourceProblem(
+                    note.path,
+                    _front_matter_line(note, value),
+                    f"tag '{tag}' is left out: tags '{RESERVED_NAMESPACE}::...' are reserved for flashgen's own "
+                    f"markers (such as {REMOVED_TAG}); rename it",
+                )
+            )
+            continue
+        tags.append(tag)
     for prefix, value in (("type", note.kind), ("year", note.year), ("author", note.author)):
         if value:
             tags.append(f"{prefix}::{_tag(value)}")
-    return tuple(t for t in dict.fromkeys(tags) if t)
+    return tuple(t for t in dict.fromkeys(tags) if t), problems
+
+
+def _front_matter_line(note: SourceNote, value: str) -> int:
+    """The front matter line that holds `value` (read again: this is rare), else the note's first line."""
+    try:
+        lines = note.path.read_text(encoding="utf-8", errors="replace").split("\n")[: max(note.body_line - 1, 1)]
+    except OSError:
+        return 1
+    wanted = value.strip().casefold()
+    for number, text in enumerate(lines, 1):
+        if wanted and wanted in text.casefold():
+            return number
+    for number, text in enumerate(lines, 1):
+        if re.match(r"\s*(tags|categories|category)\s*[:=]", text):
+            return number
+    return 1
 
 
 def _tag(value: str) -> str:
@@ -248,7 +293,6 @@ def renumber(front: str, numbers: Iterable[int]) -> str:
     return _CLOZE_NUMBER.sub(lambda m: f"{{{{c{next(counter, m.group(1))}::", front)
 
 
-REMOVED_TAG = "flashgen::removed"
 _REMOVED_BANNER = '<div class="fg-removed">Removed from your notes</div>'
 
 

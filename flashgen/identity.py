@@ -36,7 +36,7 @@ from rapidfuzz import fuzz
 
 from . import cards as cards_stage
 from . import language
-from .cards import Card, content_hash, digest, fields_hash
+from .cards import REMOVED_TAG, Card, content_hash, digest, fields_hash
 from .lock import Lock, Record
 from .takeaways import Takeaway
 
@@ -190,7 +190,8 @@ def assign(
             continue
         for record in o.records:
             if record.status == "active":
-                record = replace(record, status="removed", mod=max(now, record.mod + 1))
+                # tagged as the package tags it: only `flashgen::removed` (see `cards.retired`)
+                record = replace(record, status="removed", mod=max(now, record.mod + 1), tags=(REMOVED_TAG,))
                 status: Status = "removed"
             elif prune:
                 pruned += 1
@@ -414,5 +415,6 @@ def _identify(card: Card, tid: str, guid: str, record: Record | None, now: int) 
         mod=mod,
         clozes=clozes,
         cloze_max=cloze_max,
+        tags=card.tags,
     )
     return Identity(card, guid, mod, front, status, new_record)

@@ -42,6 +42,7 @@ class Record:
     status: Status = "active"
     clozes: tuple[tuple[int, str], ...] = ()  # cloze number and deleted text
     cloze_max: int = 0  # highest cloze number ever used, so retired numbers are not reused
+    tags: tuple[str, ...] = ()  # the tags flashgen gave the note: the only ones sync may remove (see sync)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ def load(path: Path) -> Lock:
 def _record(raw: dict[str, object]) -> Record:
     data = dict(raw)
     data["clozes"] = tuple((int(n), str(t)) for n, t in data.get("clozes", ()))  # type: ignore[attr-defined]
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise ValueError("a record's tags must be a list of text")
+    data["tags"] = tuple(tags)
     return Record(**data)  # type: ignore[arg-type]
 
 
@@ -106,11 +111,12 @@ def line(record: Record) -> str:
     if record.clozes:
         deletions = ", ".join(f"[{number}, {q(text)}]" for number, text in record.clozes)
         clozes = f'"cloze_max": {record.cloze_max}, "clozes": [{deletions}], '
+    tags = f'"tags": [{", ".join(q(tag) for tag in record.tags)}], ' if record.tags else ""
     return (
         f'{{{clozes}"deck": {q(record.deck)}, "fields": {q(record.fields)}, "guid": {q(record.guid)}, '
         f'"hash": {q(record.hash)}, "kind": {q(record.kind)}, "line": {record.line}, "mod": {record.mod}, '
         f'"note": {q(record.note)}, "path": {q(record.path)}, "role": {q(record.role)}, '
-        f'"status": {q(record.status)}, "takeaway": {q(record.takeaway)}, "text": {q(record.text)}, '
+        f'"status": {q(record.status)}, {tags}"takeaway": {q(record.takeaway)}, "text": {q(record.text)}, '
         f'"title": {q(record.title)}}}'
     )
 

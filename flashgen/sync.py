@@ -17,7 +17,6 @@ Safety rules:
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -85,7 +84,7 @@ class SyncPlan:
         out += [f"  delete  {i.record.path}:{i.record.line}  [{i.record.role}]" for i, _ in self.delete]
         out += [
             f"conflict  {i.record.path}:{i.record.line}  [{i.record.role}] edited in Anki; left alone"
-            " (--force overwrites)"
+            + (" (--force deletes)" if i.status in ("removed", "retired") else " (--force overwrites)")
             for i, _ in self.conflicts
         ]
         return out
@@ -136,16 +135,23 @@ def fields_hash(kind: str, fields: Mapping[str, str]) -> str:
     return cards.fields_hash(kind, front, fields.get("Answer", ""), fields.get("Extra", ""), fields.get("Context", ""))
 
 
-# Tags flashgen makes (metadata ones are recognisable); any other tag on a note is the user's,
-# unless flashgen wrote it on the last sync.
-_OWN_TAG = re.compile(r"^(type|year|author)::|^flashgen::")
-
-
 def merged_tags(ours: Iterable[str], theirs: Iterable[str], ours_before: Iterable[str]) -> tuple[str, ...]:
-    """Flashgen's tags now, plus the tags the user added in Anki (`marked`, `leech`, ...)."""
-    before = set(ours_before)
-    kept = [t for t in theirs if t not in before and not _OWN_TAG.match(t)]
-    return tuple(sorted(set(ours) | set(kept), key=str.lower))
+    """Flashgen's tags now, and every other tag the note has in Anki.
+
+    Only a tag flashgen itself gave the note before (`ours_before`: on the last sync, or in the
+    last package built) and no longer wants is removed; any other tag is the user's, whatever it
+    looks like (`marked`, `type::vocab`, even `flashgen::keep`). Anki's tags ignore case, so these
+    comparisons do too.
+    """
+    wanted = list(dict.fromkeys(ours))
+    dropped = {t.casefold() for t in ours_before} - {t.casefold() for t in wanted}
+    kept = [t for t in theirs if t.casefold() not in dropped]
+    held = {t.casefold() for t in kept}
+    return tuple(sorted([*kept, *(t for t in wanted if t.casefold() not in held)], key=str.lower))
+
+
+def same_tags(a: Iterable[str], b: Iterable[str]) -> bool:
+    return {t.casefold() for t in a} == {t.casefold() for t in b}
 
 
 # ---------------------------------------------------------------- planning
@@ -161,7 +167,11 @@ def plan_sync(
     force: bool = False,
     max_delete: float = 0.2,
 ) -> SyncPlan:
-    """Decide what to add, update, move and delete. Pure: Anki's state comes in as data."""
+    """Decide what to add, update, move and delete. Pure: Anki's state comes in as data.
+
+    A note edited in Anki since flashgen last wrote it (its fields are none that flashgen wrote)
+    is a conflict, whether flashgen would update it or delete it: it is left alone unless forced.
+    """
     plan = SyncPlan()
     for item in identities:
         note = anki.get(item.guid)
@@ -171,7 +181,10 @@ def plan_sync(
             if note is None:
                 continue
             if delete:
-                plan.delete.append((item, note))
+                if _edited(item, note, previous, state) and not force:
+                    plan.conflicts.append((item, note))
+                else:
+                    plan.delete.append((item, note))
             else:
                 plan.kept_removed += 1
                 _maybe_update(plan, item, note, previous, state, force)
@@ -196,6 +209,44 @@ def plan_sync(
     return plan
 
 
+def _written_fields(
+    item: Identity, previous: Mapping[str, lock.Record], state: Mapping[str, Mapping[str, object]]
+) -> set[str]:
+    """Hashes of the fields flashgen has given the note: on the last sync, in the last package
+    built, and (for a removed takeaway) the fields it has now, with the "removed" banner."""
+    written = set()
+    synced = state.get(item.guid, {}).get("fields")
+    if isinstance(synced, str):
+        written.add(synced)
+    if item.guid in previous and previous[item.guid].fields:
+        written.add(previous[item.guid].fields)
+    if item.status in ("removed", "retired"):
+        written.add(fields_hash(item.card.kind, anki_fields(item)))
+    return written
+
+
+def _written_tags(
+    item: Identity, previous: Mapping[str, lock.Record], state: Mapping[str, Mapping[str, object]]
+) -> set[str]:
+    """The tags flashgen has given the note: on the last sync and in the last package built."""
+    synced = state.get(item.guid, {}).get("tags", ())
+    written = {str(t) for t in synced} if isinstance(synced, (list, tuple)) else set()
+    if item.guid in previous:
+        written.update(previous[item.guid].tags)
+    return written
+
+
+def _edited(
+    item: Identity, note: AnkiNote, previous: Mapping[str, lock.Record], state: Mapping[str, Mapping[str, object]]
+) -> bool:
+    """Whether the note's fields in Anki are none that flashgen wrote (a note flashgen has no
+    record of writing counts as edited unless it holds exactly what flashgen wants now)."""
+    current = fields_hash(item.card.kind, note.fields)
+    return current != fields_hash(item.card.kind, anki_fields(item)) and current not in _written_fields(
+        item, previous, state
+    )
+
+
 def _maybe_update(
     plan: SyncPlan,
     item: Identity,
@@ -205,24 +256,14 @@ def _maybe_update(
     force: bool,
 ) -> None:
     kind = item.card.kind
-    fields = anki_fields(item)
-    current = fields_hash(kind, note.fields)
-    wanted = fields_hash(kind, fields)
-    synced = state.get(item.guid, {})
-    before = synced.get("tags", ()) if synced else ()
-    tags_before = tuple(str(t) for t in before) if isinstance(before, (list, tuple)) else ()
-    tags = merged_tags(item.card.tags, note.tags, tags_before)
-    if current == wanted:
-        if set(tags) != set(note.tags):
+    tags = merged_tags(item.card.tags, note.tags, _written_tags(item, previous, state))
+    if fields_hash(kind, note.fields) == fields_hash(kind, anki_fields(item)):
+        if not same_tags(tags, note.tags):
             plan.update.append((item, note, tags))
         else:
             plan.unchanged += 1
         return
-    # What flashgen last wrote: on the last sync, else in the last package built.
-    baseline = synced.get("fields") if synced else None
-    if baseline is None and item.guid in previous:
-        baseline = previous[item.guid].fields
-    if baseline is not None and current != baseline and not force:
+    if _edited(item, note, previous, state) and not force:
         plan.conflicts.append((item, note))
         return
     plan.update.append((item, note, tags))

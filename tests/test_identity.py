@@ -359,10 +359,11 @@ def test_concurrent_builds_never_corrupt_the_lock_or_package(tmp_path: Path, ank
     st.integers(min_value=0, max_value=10**12),
     st.lists(st.tuples(st.integers(1, 500), st.text(max_size=12)), max_size=4),
     st.sampled_from(["active", "removed"]),
+    st.lists(st.text(max_size=8), max_size=3),
 )
 @settings(max_examples=300, deadline=None)
 def test_lock_lines_are_the_json_of_their_records(
-    text: str, number: int, clozes: list[tuple[int, str]], status: str
+    text: str, number: int, clozes: list[tuple[int, str]], status: str, tags: list[str]
 ) -> None:
     """The lock file's lines are written without the json module, exactly as it would write them,
     so lock files stay byte-for-byte what earlier versions wrote and read."""
@@ -383,9 +384,12 @@ def test_lock_lines_are_the_json_of_their_records(
         status=status,  # type: ignore[arg-type]
         clozes=tuple(clozes),
         cloze_max=max((n for n, _ in clozes), default=0),
+        tags=tuple(tags),
     )
     data = {name: getattr(record, name) for name in record.__slots__}
     if not record.clozes:
         del data["clozes"], data["cloze_max"]
+    if not record.tags:
+        del data["tags"]
     assert lock_module.line(record) == json.dumps(data, ensure_ascii=False, sort_keys=True)
     assert lock_module.parse_record(lock_module.line(record)) == record

@@ -20,7 +20,7 @@ from flashgen.config import load_options
 from flashgen.sync import SyncError, SyncReport, sync
 
 from .ankiconnect_server import AnkiConnectServer
-from .conftest import study, write_notes
+from .conftest import Builder, study, write_notes
 from .test_rendering import PNG
 
 NOTES = {
@@ -268,3 +268,165 @@ def test_unreachable_anki_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "cannot reach Anki at http://127.0.0.1:9" in result.stderr and "AnkiConnect" in result.stderr
+
+
+# ---------------------------------------------------------------- issue 15: nothing the user made is lost
+
+
+def _flashgen_notes(col: Collection) -> list:  # type: ignore[type-arg]
+    return [col.get_note(n) for n in col.find_notes('"note:flashgen Q/A" OR "note:flashgen Cloze"')]
+
+
+def _import(path: Path, package: Path) -> None:
+    """Import a package as Anki's import dialog does (update notes if newer)."""
+    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    with _open(path) as col:
+        col.import_anki_package(ImportAnkiPackageRequest(package_path=str(package), options=ImportAnkiPackageOptions()))
+
+
+USERS_TAGS = ["type::vocab", "year::2024", "author::me", "flashgen::keep", "marked"]
+
+
+def test_the_users_tags_that_look_like_flashgens_survive_every_sync(tmp_path: Path, collection_file: Path) -> None:
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    _sync_file(vault, out, collection_file)
+    with _open(collection_file) as col:
+        notes = _flashgen_notes(col)
+        for note in notes:
+            note.tags = [*note.tags, *USERS_TAGS]
+        col.update_notes(notes)
+        ids = [n.id for n in notes]
+
+    report = _sync_file(vault, out, collection_file)  # nothing changed in the notes
+    assert not report.plan.update and report.exit_code == 0
+    with _open(collection_file) as col:
+        for nid in ids:
+            assert set(USERS_TAGS) <= set(col.get_note(nid).tags)
+
+    # A change of the notes' metadata: flashgen replaces its own tags only.
+    (vault / "sleep.md").write_text(
+        (vault / "sleep.md").read_text().replace("Matthew Walker", "M. Walker").replace("[Health]", "[Sleep]")
+    )
+    report = _sync_file(vault, out, collection_file)
+    assert report.plan.update and report.exit_code == 0
+    with _open(collection_file) as col:
+        for nid in ids:
+            note = col.get_note(nid)
+            assert set(USERS_TAGS) <= set(note.tags)
+            if "Sleep" in note.tags:
+                assert "Health" not in note.tags and "author::Matthew_Walker" not in note.tags
+                assert "author::M._Walker" in note.tags
+        assert any("Sleep" in col.get_note(nid).tags for nid in ids)
+
+
+def test_flashgens_old_tags_go_after_importing_a_package_then_syncing(
+    tmp_path: Path, collection_file: Path, run_build: Builder
+) -> None:
+    """The README's order: import the latest package in Anki, then sync. Flashgen knows the tags
+    it wrote in that package (the lock file keeps them) and replaces them, not the user's."""
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    run_build(vault, output=out)
+    _import(collection_file, out / "vault.apkg")
+    with _open(collection_file) as col:
+        notes = [n for n in _flashgen_notes(col) if "Health" in n.tags]
+        assert notes
+        for note in notes:
+            note.tags = [*note.tags, "marked", "year::2024"]
+        col.update_notes(notes)
+        ids = [n.id for n in notes]
+    (vault / "sleep.md").write_text((vault / "sleep.md").read_text().replace("[Health]", "[Sleep]"))
+
+    report = _sync_file(vault, out, collection_file)
+    assert not report.plan.add and not report.plan.conflicts and report.exit_code == 0
+    with _open(collection_file) as col:
+        for nid in ids:
+            tags = col.get_note(nid).tags
+            assert "Sleep" in tags and "Health" not in tags
+            assert "marked" in tags and "year::2024" in tags
+
+
+def test_delete_leaves_a_note_edited_in_anki_and_reports_it(tmp_path: Path, collection_file: Path) -> None:
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    _sync_file(vault, out, collection_file)
+    with _open(collection_file) as col:
+        study(col)
+        [edited] = [n for n in _notes_with(col, "emotional memories") if n.note_type()["name"] == "flashgen Cloze"]
+        edited["Text"] = edited["Text"] + " <i>(my own remark)</i>"
+        col.update_note(edited)
+        others = [n.id for n in _notes_with(col, "emotional memories") if n.id != edited.id]
+    sleep = (vault / "sleep.md").read_text()
+    (vault / "sleep.md").write_text(sleep.replace("- REM sleep consolidates **emotional memories** overnight.\n", ""))
+
+    report = _sync_file(vault, out, collection_file, delete=True, force=False, max_delete=1.0)
+    assert [note.id for _, note in report.plan.conflicts] == [edited.id] and report.exit_code == 1
+    assert {note.id for _, note in report.plan.delete} == set(others)
+    assert any("left alone (--force deletes)" in line for line in report.plan.lines())
+    with _open(collection_file) as col:
+        assert "(my own remark)" in col.get_note(edited.id)["Text"]
+        assert all(not col.find_notes(f"nid:{nid}") for nid in others)
+
+    report = _sync_file(vault, out, collection_file, delete=True)  # still an edit: still left alone
+    assert [note.id for _, note in report.plan.conflicts] == [edited.id]
+    with _open(collection_file) as col:
+        assert col.find_notes(f"nid:{edited.id}")
+
+    _sync_file(vault, out, collection_file, delete=True, force=True)
+    with _open(collection_file) as col:
+        assert not col.find_notes(f"nid:{edited.id}")
+
+
+def test_delete_after_importing_the_package_that_marks_the_removal(
+    tmp_path: Path, collection_file: Path, run_build: Builder
+) -> None:
+    """A note holding what flashgen last wrote, here the "removed" banner of an imported package,
+    is not an edit: --delete deletes it."""
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    _sync_file(vault, out, collection_file)
+    sleep = (vault / "sleep.md").read_text()
+    (vault / "sleep.md").write_text(sleep.replace("- REM sleep consolidates **emotional memories** overnight.\n", ""))
+    run_build(vault, output=out)
+    _import(collection_file, out / "vault.apkg")
+    with _open(collection_file) as col:
+        assert col.find_notes("tag:flashgen::removed")
+    report = _sync_file(vault, out, collection_file, delete=True, max_delete=1.0)
+    assert report.plan.delete and not report.plan.conflicts and report.exit_code == 0
+    with _open(collection_file) as col:
+        assert not _notes_with(col, "emotional memories")
+
+
+def test_flashgens_tag_namespace_is_reserved(tmp_path: Path, collection_file: Path, run_build: Builder) -> None:
+    """A note cannot tag its cards `flashgen::removed` (the README's clean-up would delete them with
+    their history): tags in flashgen's namespace, in any case, are left out with a located warning."""
+    vault = write_notes(
+        tmp_path / "vault",
+        {
+            "live.md": """
+                ---
+                title: Live
+                categories: [FlashGen / Removed]
+                tags:
+                  - keep
+                  - flashgen::removed
+                ---
+                - Honey bees see **ultraviolet** light.
+                """,
+        },
+    )
+    out = tmp_path / "out"
+    report = run_build(vault, output=out)
+    assert sorted(str(w) for w in report.warnings) == [
+        f"{vault / 'live.md'}:3: tag 'FlashGen::Removed' is left out: tags 'flashgen::...' are reserved for "
+        "flashgen's own markers (such as flashgen::removed); rename it",
+        f"{vault / 'live.md'}:6: tag 'flashgen::removed' is left out: tags 'flashgen::...' are reserved for "
+        "flashgen's own markers (such as flashgen::removed); rename it",
+    ]
+    _import(collection_file, out / "vault.apkg")
+    with _open(collection_file) as col:
+        live = _flashgen_notes(col)
+        assert live and all(n.tags == ["keep"] for n in live)
+        assert not col.find_notes("tag:flashgen::*") and not col.find_notes("tag:flashgen::removed")
