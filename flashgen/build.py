@@ -243,7 +243,7 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
 
     previous = lock.load(options.lock_path)
     clock = int(time.time()) if now is None else now
-    plan = identity.assign(crop.cards, previous, clock, prune=prune, keep=crop.failed_notes)
+    plan = identity.assign(crop.cards, previous, clock, prune=prune, keep=crop.failed_notes, namespace=options.name)
     exported = plan.identities
     written = False
     state = state_paths(options.output, options.name)

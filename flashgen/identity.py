@@ -3,9 +3,12 @@
 The rules, in one place:
 
 1. A takeaway is known by a *takeaway id*. A new takeaway's id is derived from
-   its note's key (front matter `id`, else the note's path) and its text, so a
-   build without a lock file gives unchanged notes the same ids as before, and
-   equal text in two notes never collides.
+   its package's name, its note's key (front matter `id`, else the note's path)
+   and its text, so a build without a lock file gives unchanged notes the same
+   ids as before, equal text in two notes never collides, and neither do two
+   packages (two folders that each hold an `index.md` with the same takeaway).
+   Ids already in the lock file are kept, however they were derived: lock files
+   of versions that derived them without the package's name keep their GUIDs.
 2. With a lock file, each takeaway of this build is matched to one of the last
    build, in this order: same note and same text (wherever it moved in the
    note); same text in another note (a moved takeaway); similar text in the same
@@ -119,9 +122,12 @@ def note_key(takeaway: Takeaway) -> str:
     return f"id:{note.note_id}" if note.note_id else note.rel
 
 
-def takeaway_id(key: str, text: str, occurrence: int) -> str:
-    """The id of a new takeaway: from its note's key and its `normalise`d text."""
-    return _base62(digest("takeaway", key, text, str(occurrence)))
+def takeaway_id(key: str, text: str, occurrence: int, namespace: str = "") -> str:
+    """The id of a new takeaway: from its package's name (`namespace`), its note's key and its
+    `normalise`d text. Without a namespace, the id as versions before issue 15 derived it."""
+    if not namespace:
+        return _base62(digest("takeaway", key, text, str(occurrence)))
+    return _base62(digest("takeaway", "package", namespace, key, text, str(occurrence)))
 
 
 def card_guid(tid: str, role: str) -> str:
@@ -161,12 +167,14 @@ def assign(
     prune: bool = False,
     keep: Collection[str] = frozenset(),
     reserved: tuple[Collection[str], Collection[str]] = ((), ()),
+    namespace: str = "",
 ) -> Plan:
     """Give every card its GUID, cloze numbers and modification time; find what was removed.
 
     Cards of the notes named in `keep` (notes that could not be read this time)
     are left as the lock file has them, neither matched nor removed. `reserved` GUIDs and
     takeaway ids belong to cards outside `lock` (an incremental build's unchanged notes).
+    `namespace`, the package's name, keeps the ids of new takeaways apart from other packages'.
     """
     new = _group(cards)
     kept = tuple(r for r in lock.records if r.path in keep)
@@ -177,7 +185,9 @@ def assign(
     used_guids = {r.guid for r in lock.records} | set(reserved[0])
     identities: list[Identity] = []
     for item in new:
-        tid = item.old.tid if item.old else _fresh(takeaway_id(item.key, item.text, item.occurrence), used_tids)
+        tid = item.old.tid if item.old else _fresh(
+            takeaway_id(item.key, item.text, item.occurrence, namespace), used_tids
+        )
         used_tids.add(tid)
         for card, record in _pair_cards(item.cards, item.old.records if item.old else []):
             guid = record.guid if record else _fresh(card_guid(tid, card.role), used_guids)

@@ -305,7 +305,9 @@ def rebuild(options: Options, redo: Sequence[NoteFile], vanished: Sequence[str],
     from .harvest import harvest
 
     crop = harvest(options, list(redo))
-    plan = identity.assign(crop.cards, lock.Lock(tuple(old)), now, keep=crop.failed_notes, reserved=reserved)
+    plan = identity.assign(
+        crop.cards, lock.Lock(tuple(old)), now, keep=crop.failed_notes, reserved=reserved, namespace=options.name
+    )
     fresh = []
     for record in plan.records():
         order = lock.order(record)

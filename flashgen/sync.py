@@ -74,6 +74,8 @@ class SyncPlan:
     conflicts: list[tuple[Identity, AnkiNote]] = field(default_factory=list)
     kept_removed: int = 0  # removed takeaways whose notes stay in Anki (no --delete)
     unchanged: int = 0
+    current: list[Identity] = field(default_factory=list)  # the unchanged notes themselves
+    foreign: int = 0  # notes holding a GUID this package derived but has no record of writing
     refused: str = ""  # why deletions were refused
 
     def lines(self) -> list[str]:
@@ -107,6 +109,12 @@ class SyncReport:
             line += (
                 f"\n{p.kept_removed} notes of removed takeaways kept in Anki"
                 f" (tagged {REMOVED_TAG}; --delete removes them)"
+            )
+        if p.foreign:
+            line += (
+                f"\n{p.foreign} notes in Anki hold GUIDs this package derived but has no record of writing"
+                " (another package's, or this one's before its lock file was lost): left alone, and new"
+                " notes added instead"
             )
         if p.refused:
             line += f"\n{p.refused}"
@@ -262,6 +270,7 @@ def _maybe_update(
             plan.update.append((item, note, tags))
         else:
             plan.unchanged += 1
+            plan.current.append(item)
         return
     if _edited(item, note, previous, state) and not force:
         plan.conflicts.append((item, note))
@@ -312,11 +321,21 @@ def sync(
     with _output_lock(options):
         previous = lock.load(options.lock_path)
         clock = int(time.time()) if now is None else now
-        plan = identity.assign(crop.cards, previous, clock, keep=crop.failed_notes)
-        guids = {i.guid for i in plan.identities}
-        anki = target.managed(guids)
         state_path = options.output / f"{options.name}.sync.json"
         state = _load_state(state_path)
+        known = {r.guid for r in previous.records} | set(state)
+        foreign: set[str] = set()
+        while True:
+            plan = identity.assign(
+                crop.cards, previous, clock, keep=crop.failed_notes, reserved=(foreign, ()), namespace=options.name
+            )
+            anki = target.managed({i.guid for i in plan.identities})
+            # A note this package never wrote (no lock record, no sync record) is never adopted,
+            # even when its GUID is one this build derived: its cards get GUIDs of their own.
+            clash = {i.guid for i in plan.identities if i.guid in anki and i.guid not in known} - foreign
+            if not clash:
+                break
+            foreign |= clash
         actions = plan_sync(
             plan.identities,
             anki,
@@ -326,9 +345,14 @@ def sync(
             force=force,
             max_delete=max_delete,
         )
+        actions.foreign = len(foreign)
         if not options.dry_run:
             apply(actions, target, package_timestamp=clock)
-            written = {i.guid: i for i in actions.add} | {i.guid: i for i, _, _ in actions.update}
+            written = (
+                {i.guid: i for i in actions.add}
+                | {i.guid: i for i, _, _ in actions.update}
+                | {i.guid: i for i in actions.current}
+            )
             for guid, item in written.items():
                 state[guid] = {"fields": fields_hash(item.card.kind, anki_fields(item)), "tags": list(item.card.tags)}
             for item, _ in actions.delete:

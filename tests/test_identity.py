@@ -193,11 +193,52 @@ def test_without_lock_file_unchanged_notes_get_the_same_guids(tmp_path: Path, ru
 
 def test_guids_are_derived_as_in_every_earlier_version() -> None:
     """A lock file lost after an upgrade must still give the GUIDs Anki holds: the derivation is
-    pinned to values computed by the first release."""
+    pinned. Since issue 15 the package's name is part of it (two packages never share a GUID); the
+    derivation of earlier versions, without it, is pinned too: their lock files keep those GUIDs."""
     assert identity._base62(bytes(range(32))) == "cvrgDmJcM500"
     assert identity._base62(bytes(range(32)), 11) == "cvrgDmJcM50"
     tid = identity.takeaway_id("notes/a.md", "Some takeaway text.", 0)
     assert identity.card_guid(tid, "qa:blank") == "fgB6XyrLdCRdn"
+    tid = identity.takeaway_id("notes/a.md", "Some takeaway text.", 0, "reading")
+    assert tid == "b0nVEL8riVLL" and identity.card_guid(tid, "qa:blank") == "fg9TjYqRfqIRa"
+
+
+def test_lock_files_of_earlier_versions_keep_their_guids(tmp_path: Path, run_build: Builder) -> None:
+    """GUIDs derived before packages were namespaced stay with their cards (they hold the review
+    history); only new takeaways get namespaced ones."""
+    vault = write_notes(tmp_path / "vault", {"book.md": BOOK})
+    run_build(vault, now=T0)
+    lock_path = tmp_path / "decks" / "vault.lock.json"
+    data = json.loads(lock_path.read_text())
+    legacy = {}
+    for card in data["cards"]:  # the lock file as the earlier derivation wrote it
+        old_tid = identity.takeaway_id(card["note"], identity.normalise(card["text"]), 0)
+        card["takeaway"], card["guid"] = old_tid, identity.card_guid(old_tid, card["role"])
+        legacy[card["text"], card["role"]] = card["guid"]
+    lock_path.write_text(json.dumps(data))
+    write_notes(vault, {"book.md": BOOK + "- A brand new takeaway about doors.\n"})
+    run_build(vault, now=T0 + 100)
+    cards = json.loads(lock_path.read_text())["cards"]
+    assert {(c["text"], c["role"]): c["guid"] for c in cards if (c["text"], c["role"]) in legacy} == legacy
+    [new] = {c["takeaway"] for c in cards if "brand new" in c["text"]}
+    assert new == identity.takeaway_id("book.md", "A brand new takeaway about doors.", 0, "vault")
+
+
+def test_a_moved_folder_or_renamed_deck_keeps_its_guids_even_without_lock_file(
+    tmp_path: Path, run_build: Builder
+) -> None:
+    """Identity follows the package's name and the notes' paths inside their folder: moving the
+    folder elsewhere or renaming its decks changes no GUID, lock file or not."""
+    write_notes(tmp_path / "a" / "vault", {"book.md": BOOK, "talk.md": TALK})
+    run_build(tmp_path / "a" / "vault", now=T0)
+    lock_path = tmp_path / "decks" / "vault.lock.json"
+    first = {c["guid"] for c in json.loads(lock_path.read_text())["cards"]}
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "vault").rename(tmp_path / "b" / "vault")
+    lock_path.unlink()
+    run_build(tmp_path / "b" / "vault", now=T0 + 100, root="Renamed")
+    cards = json.loads(lock_path.read_text())["cards"]
+    assert {c["guid"] for c in cards} == first and {c["deck"].split("::")[0] for c in cards} == {"Renamed"}
 
 
 def test_identical_takeaways_in_two_notes_never_collide(tmp_path: Path, run_build: Builder) -> None:

@@ -430,3 +430,73 @@ def test_flashgens_tag_namespace_is_reserved(tmp_path: Path, collection_file: Pa
         live = _flashgen_notes(col)
         assert live and all(n.tags == ["keep"] for n in live)
         assert not col.find_notes("tag:flashgen::*") and not col.find_notes("tag:flashgen::removed")
+
+
+INDEX = """
+    ---
+    title: Index
+    categories: [General]
+    ---
+    - Spaced repetition beats **cramming** for long-term memory.
+    - Sleep consolidates **memories**.
+    """
+
+
+def _sync_named(vault: Path, out: Path, path: Path, **kwargs: object) -> SyncReport:
+    options = load_options([vault], output=out)
+    with AnkiCollection(path) as target:
+        return sync(options, target, **kwargs)  # type: ignore[arg-type]
+
+
+def test_two_folders_with_the_same_note_never_share_notes(tmp_path: Path, collection_file: Path) -> None:
+    """`books/index.md` and `papers/index.md` with the same takeaways are two decks: syncing the
+    second adds its own notes, and its --delete never deletes the first deck's."""
+    books = write_notes(tmp_path / "books", {"index.md": INDEX})
+    papers = write_notes(tmp_path / "papers", {"index.md": INDEX})
+    out = tmp_path / "out"
+    first = _sync_named(books, out, collection_file)
+    with _open(collection_file) as col:
+        study(col)
+        books_notes = {n.id: n.guid for n in _flashgen_notes(col)}
+        history = {c: _history(col, c) for nid in books_notes for c in col.card_ids_of_note(nid)}
+    second = _sync_named(papers, out, collection_file)
+    assert len(second.plan.add) == len(first.plan.add) and not second.plan.update and not second.plan.foreign
+    with _open(collection_file) as col:
+        papers_notes = {n.id: n.guid for n in _flashgen_notes(col) if n.id not in books_notes}
+        assert len(papers_notes) == len(books_notes)
+        assert not set(papers_notes.values()) & set(books_notes.values())
+        assert {col.decks.name(c.did) for nid in books_notes for c in col.get_note(nid).cards()} == {"books::General"}
+
+    (papers / "index.md").write_text(INDEX.replace("    - Sleep consolidates **memories**.\n", "").replace("    ", ""))
+    report = _sync_named(papers, out, collection_file, delete=True, force=True)
+    assert report.plan.delete
+    with _open(collection_file) as col:
+        for nid in books_notes:  # every note of the first deck is there, with its history
+            assert [_history(col, c.id) for c in col.get_note(nid).cards()] == [
+                history[c] for c in col.card_ids_of_note(nid)
+            ]
+        assert len(_notes_with(col, "Sleep consolidates memories")) == len(report.plan.delete)
+
+
+def test_sync_never_adopts_a_note_it_has_no_record_of(tmp_path: Path, collection_file: Path) -> None:
+    """Two folders of the same name (so the same package name) in different places, each with its
+    own output: the second derives the first's GUIDs, but it never wrote those notes, so it leaves
+    them alone and adds notes of its own; its --delete deletes only those."""
+    one = write_notes(tmp_path / "one" / "notes", {"index.md": INDEX})
+    two = write_notes(tmp_path / "two" / "notes", {"index.md": INDEX})
+    _sync_named(one, tmp_path / "one" / "out", collection_file)
+    with _open(collection_file) as col:
+        study(col)
+        first = {n.id: (n.guid, list(n.tags), [_history(col, c.id) for c in n.cards()]) for n in _flashgen_notes(col)}
+    report = _sync_named(two, tmp_path / "two" / "out", collection_file)
+    assert report.plan.foreign == len(first) and len(report.plan.add) == len(first) and not report.plan.update
+    assert "left alone" in report.summary()
+    (two / "index.md").write_text("- Only this one is left.\n")
+    report = _sync_named(two, tmp_path / "two" / "out", collection_file, delete=True, force=True)
+    assert len(report.plan.delete) == len(first)
+    with _open(collection_file) as col:
+        assert {
+            n.id: (n.guid, list(n.tags), [_history(col, c.id) for c in n.cards()])
+            for n in _flashgen_notes(col)
+            if n.id in first
+        } == first
