@@ -299,3 +299,74 @@ class _Guard:
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
         if isinstance(value, FlashgenError):
             raise _UserError(str(value)) from None
+
+
+@main.command()
+@_paths
+@click.option(
+    "-o",
+    "--output",
+    "page",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML page to write.",
+)
+@click.option("--decks", type=click.Path(path_type=Path), help="Folder of the package and lock file [decks].")
+@click.option("--name", help="Package name [the notes folder's name].")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), help="A flashgen.yaml.")
+@click.option("--prose/--no-prose", default=None, help="Also make cards from the paragraphs of headed sections.")
+@click.option(
+    "--collection",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Add the study history from this collection file (read only; Anki may be open).",
+)
+def report(
+    paths: tuple[Path, ...],
+    page: Path,
+    decks: Path | None,
+    name: str | None,
+    config_file: Path | None,
+    prose: bool | None,
+    collection: Path | None,
+) -> None:
+    """Write one self-contained HTML page showing every card the notes in PATHS make, with the checker's advice."""
+    from .overview import write_page
+
+    opts = _run(load_options, paths, config_file=config_file, output=decks, name=name, prose=prose)
+    click.echo(_run(write_page, opts, page, collection))
+
+
+@main.command()
+@_paths
+@_output_options
+@click.option(
+    "--collection",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The collection file (read only: a copy is read, so Anki may be open).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def stats(paths: tuple[Path, ...], config_file: Path | None, collection: Path, fmt: str, **options: object) -> None:
+    """Read how studying the deck went and name the takeaways to look at, as path:line: why."""
+    from dataclasses import asdict
+
+    from .statistics import checker_views, study
+
+    opts = _run(load_options, paths, config_file=config_file, **options)
+    found = _run(study, opts, collection)
+    _, problems = _run(run_check, opts)
+    views = checker_views(found.findings, problems)
+    if fmt == "json":
+        rows = [{**asdict(f), "location": f.location, "checker": views.get(f.location, [])} for f in found.findings]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for finding in found.findings:
+            click.echo(f"{finding.location}: {', '.join(finding.reasons)}: {finding.detail}")
+            for message in views.get(finding.location, []):
+                click.echo(f"  checker: {message}")
+    click.echo(
+        f"{found.cards_found} cards studied, deck norm {found.lapse_rate:.0%} lapses a review;"
+        f" {len(found.findings)} takeaways to look at",
+        err=True,
+    )
