@@ -236,11 +236,13 @@ def replace_rows(database: Path, guids: Sequence[str], identities: Sequence[Iden
 def archive(database: Path, media: Sequence[tuple[str, Path]], path: Path) -> None:
     """Zip a collection database and its media into a package, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as zipped:
+    # The database compresses about 8x (text, repeated templates); images are compressed already.
+    # Level 1 takes most of the gain at a fraction of the default level's time.
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zipped:
         zipped.write(database, "collection.anki2")
         zipped.writestr("media", json.dumps({str(i): name for i, (name, _) in enumerate(media)}))
         for index, (_, source) in enumerate(media):
-            zipped.write(source, str(index))
+            zipped.write(source, str(index), compress_type=zipfile.ZIP_STORED)
 
 
 _CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")

@@ -186,3 +186,26 @@ def test_deck_template_from_config_file(anki: Anki, run_build: Builder, tmp_path
     [note] = anki.notes()
     assert anki.deck_of(note) == "Library::book::2020"
     assert "x::y" in note.tags
+
+
+def test_packages_are_compressed_and_import_whole(anki: Anki, run_build: Builder, tmp_path: Path) -> None:
+    """Issue 18: the package's database is deflated (it was stored: ~8x larger than needed); images,
+    compressed already, are stored; Anki imports every note and the image."""
+    import zipfile
+
+    from flashgen.media import media_name
+
+    from .test_rendering import PNG
+
+    notes = write_notes(tmp_path / "notes", {"a.md": "- The diagram ![d](d.png) shows **owls**.\n"})
+    (notes / "d.png").write_bytes(PNG)
+    report = run_build(EXAMPLES, notes)
+    with zipfile.ZipFile(report.package) as package:
+        database = package.getinfo("collection.anki2")
+        assert database.compress_type == zipfile.ZIP_DEFLATED
+        assert database.compress_size * 3 < database.file_size
+        names = {info.filename: info for info in package.infolist()}
+        assert names["0"].compress_type == zipfile.ZIP_STORED  # the image
+    anki.import_package(report.package)
+    assert len(anki.notes()) == report.anki_notes
+    assert anki.col.media.have(media_name(Path("d.png"), PNG))
