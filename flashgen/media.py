@@ -88,5 +88,10 @@ class MediaResolver:
         self.files[name] = MediaFile(name, resolved)
         return name
 
+    def warn(self, message: str) -> None:
+        """A problem of the takeaway being rendered, reported once however often it is rendered."""
+        if (self.line, message) not in self.problems:
+            self.problems.append((self.line, message))
+
     def _problem(self, message: str) -> None:
         self.problems.append((self.line, message))

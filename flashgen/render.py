@@ -1,7 +1,10 @@
 """Rendering: takeaway markdown to the sanitised HTML stored in Anki fields.
 
 Anki runs the HTML and JavaScript it finds in cards, and notes may come from
-anyone, so every string that reaches a field passes through `sanitise`.
+anyone, so every string that reaches a field passes through `sanitise`,
+`markdown` or `escape`, and each of them ends with `defuse`: the one guard
+against what Anki itself makes of text (MathJax commands that make links,
+styles or definitions, and Anki's sound, text-to-speech and LaTeX tags).
 Math (`$...$`, `$$...$$`, `\\(...\\)`, `\\[...\\]`) is handed to Anki's MathJax
 as `\\(...\\)` and `\\[...\\]`, untouched by the markdown parser. Code is
 highlighted with Pygments into classes the note type's CSS colours for light
@@ -10,9 +13,10 @@ and night mode. Local images are resolved by a `MediaResolver`.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -72,7 +76,14 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
         return value if re.match(r"(https?:|data:image/(png|jpe?g|gif|webp);)", value, re.IGNORECASE) else None
     if attribute in ("href", "src") and value.strip().lower().startswith("data:"):
         return None  # data: URLs only as images
+    if tag == "a" and attribute == "href" and not _LINK.match(value):
+        # A relative link would open a file of Anki's media folder (an SVG with a script) in
+        # the card's webview; a card has no other page to link to.
+        return None
     return value
+
+
+_LINK = re.compile(r"\s*(?:https?://|mailto:)", re.IGNORECASE)
 
 
 _CLEANER = nh3.Cleaner(
@@ -86,13 +97,162 @@ _CLEANER = nh3.Cleaner(
 
 
 def sanitise(fragment: str) -> str:
-    """Keep only harmless HTML: no script, style, frames, event handlers or javascript: URLs."""
-    return _CLEANER.clean(fragment)
+    """Keep only harmless HTML: no script, style, frames, event handlers or javascript: URLs,
+    and nothing Anki would turn into one (see `defuse`)."""
+    return defuse(_CLEANER.clean(fragment))
 
 
 def escape(text: str) -> str:
     """Plain text (front matter values, file names) as HTML."""
-    return html.escape(text, quote=True)
+    return defuse(html.escape(text, quote=True))
+
+
+# ---------------------------------------------------------------- what Anki makes of text
+#
+# Anki does not show a field as the browser would: it plays `[sound:...]` and `[anki:tts]`
+# tags, turns `[latex]`, `[$]` and `[$$]` into LaTeX images, and typesets `\(...\)` and
+# `\[...\]` with MathJax, which loads its extensions on demand (autoload, `\require`).
+# MathJax's commands are presentational except for a few that write attributes (`\href`
+# makes a javascript: link, `\style`, `\class`, `\cssId`, `\data`, `\mmlToken` and `\bbox`
+# with a style write CSS or ids), load code (`\require`, `\setOptions`) or define commands
+# (`\def`, `\newcommand`, `\let`, ...). With every definition refused, a command can only be
+# named literally, so a deny list of those names is complete: it is checked on the final HTML,
+# as MathJax reads it (a backslash and ASCII letters, left to right; the sanitiser's output
+# holds no character references to hide one), wherever it is (MathJax finds math in any text,
+# not only in what flashgen wrote as math). A refused command or tag is broken by a zero-width
+# space after its first character: it shows as written and does nothing; it stays broken
+# when the note is edited in Anki.
+
+_MATH_DENIED = frozenset(
+    {
+        # attributes: links, styles, classes, ids (MathJax's html extension, KaTeX's equivalents)
+        "href", "style", "class", "cssid", "data", "htmlclass", "htmlid", "htmlstyle", "htmldata",
+        "url", "includegraphics", "mmltoken", "unicode",
+        # loading code or changing options
+        "require", "setoptions", "mathtoolsset", "usepackage", "requirepackage", "input", "include",
+        "write", "immediate", "openin", "openout", "read", "special",
+        # actions (tooltips, toggles)
+        "texttip", "mathtip", "toggle", "endtoggle",
+        # definitions: with them any refused command could be rebuilt under another name
+        "def", "gdef", "edef", "xdef", "let", "futurelet", "global", "long", "outer", "csname",
+        "endcsname", "expandafter", "noexpand", "catcode", "newcommand", "renewcommand",
+        "providecommand", "declarerobustcommand", "newenvironment", "renewenvironment",
+        "declaremathoperator", "declarepaireddelimiter", "declarepaireddelimiterx",
+        "declarepaireddelimiterxpp", "newextarrow", "newtagform", "renewtagform", "newgathered",
+        "renewgathered",
+    }
+)  # fmt: skip
+# A backslash and the command MathJax reads (ASCII letters, or any one character); or the `[` of
+# one of Anki's tags.
+_ACTIVE = re.compile(r"\\(?:([A-Za-z]+)|[\s\S])|\[(?=(sound:|/?anki:|/?latex\]|/?\$\$?\]))", re.IGNORECASE)
+# `\bbox[...]`: colours and sizes only; anything else in its options is CSS.
+_BBOX_OPTIONS = re.compile(r"\s*(?:\[([^\]]{0,200})\])?")
+_BBOX_SAFE = re.compile(r"[\w#.,%\s-]*")
+_CLOZE_MARKUP = re.compile(r"\{\{c\d+::|::|\}\}")
+_BREAK = "\u200b"
+
+
+def defuse(fragment: str) -> str:
+    """Break every MathJax command that could make a link, a style or a definition, and every
+    Anki sound, text-to-speech or LaTeX tag, so that each shows as written and does nothing."""
+    if "\\" not in fragment and "[" not in fragment:
+        return fragment
+    refused = dict(_refused(fragment))
+    if "{{c" in fragment:
+        # Older Ankis show a cloze that is not being asked as its bare text, so `\hr{{c1::ef}}`
+        # reads `\href` there: the text as shown without the cloze markup is checked too.
+        shown, origin = _without_clozes(fragment)
+        for start, found in _refused(shown):
+            refused.setdefault(origin(start), found)
+    if not refused:
+        return fragment
+    resolver = _media.get()
+    if resolver is not None:
+        for found in dict.fromkeys(refused.values()):
+            resolver.warn(_refusal(found))
+    pieces = []
+    last = 0
+    for start in sorted(refused):
+        pieces.append(fragment[last : start + 1])
+        pieces.append(_BREAK)
+        last = start + 1
+    pieces.append(fragment[last:])
+    return "".join(pieces)
+
+
+def _refused(text: str) -> Iterator[tuple[int, str]]:
+    """Where each refused command or tag starts in `text`, and what it is."""
+    for match in _ACTIVE.finditer(text):
+        start = match.start()
+        if text[start] == "[":
+            yield start, "[" + match.group(2)
+            continue
+        name = match.group(1)
+        if not name:
+            continue
+        lowered = name.lower()
+        if lowered in _MATH_DENIED:
+            yield start, "\\" + name
+        elif lowered == "bbox":
+            options = _BBOX_OPTIONS.match(text, match.end())
+            inside = options.group(1) if options else None
+            closed = options is not None and (inside is not None or text[options.end() : options.end() + 1] != "[")
+            if not closed or (inside is not None and not _BBOX_SAFE.fullmatch(inside)):
+                yield start, "\\bbox"
+
+
+def _refusal(found: str) -> str:
+    if found.startswith("["):
+        return f"'{found}' is shown as text: flashgen never makes Anki sound, text-to-speech or LaTeX tags from notes"
+    what = "with a style " if found == "\\bbox" else ""
+    return (
+        f"'{found}' {what}is not allowed in a card (Anki's MathJax would make a link, a style or a "
+        "definition of it); it is shown as written"
+    )
+
+
+def _without_clozes(text: str) -> tuple[str, Callable[[int], int]]:
+    """`text` as Anki shows a cloze deletion that is not being asked (its answer, without the
+    hint), and a map from a position in it to the position in `text`."""
+    kept: list[str] = []
+    starts: list[int] = []  # where each kept piece starts in the shown text
+    sources: list[int] = []  # and in `text`
+    depth = 0
+    hint_depth = 0  # the depth of the cloze whose hint is being read (0: none)
+    shown = 0
+    last = 0
+
+    def keep(until: int) -> None:
+        nonlocal shown
+        if not hint_depth and until > last:
+            kept.append(text[last:until])
+            starts.append(shown)
+            sources.append(last)
+            shown += until - last
+
+    for match in _CLOZE_MARKUP.finditer(text):
+        token = match.group()
+        if token == "::" and (not depth or hint_depth):
+            continue  # text
+        if token == "}}" and not depth:
+            continue
+        keep(match.start())
+        if token == "::":
+            hint_depth = depth
+        elif token == "}}":
+            if hint_depth == depth:
+                hint_depth = 0
+            depth -= 1
+        else:
+            depth += 1
+        last = match.end()
+    keep(len(text))
+
+    def origin(position: int) -> int:
+        index = bisect.bisect_right(starts, position) - 1
+        return sources[index] + position - starts[index]
+
+    return "".join(kept), origin
 
 
 @contextmanager
@@ -296,10 +456,10 @@ def markdown(text: str) -> str:
     """Render markdown to sanitised HTML; a single paragraph loses its `<p>` wrapper."""
     # The blank of a question is plain text too, but two could pair up as emphasis.
     if _plain_text(text.replace("_____", "", 1)) and text != "_____":  # alone, it is a rule
-        return _text(text)
+        return defuse(_text(text))
     fast = _inline(text)
     if fast is not None:
-        return fast
+        return defuse(fast)
     return sanitise(_unwrap(_MD.render(text)))
 
 
