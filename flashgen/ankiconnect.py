@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
+import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -54,24 +58,52 @@ class AnkiConnect:
             raise SyncError(f"AnkiConnect at {self.url} speaks version {version}; flashgen needs {API_VERSION}")
 
     def managed(self, guids: set[str]) -> dict[str, AnkiNote]:
-        """flashgen's notes in Anki, by the GUID kept in their ID field (AnkiConnect does not show GUIDs)."""
+        """flashgen's notes in Anki, recognised by their GUID.
+
+        AnkiConnect shows no GUIDs, and a note's ID field is no proof: Anki's Create Copy keeps
+        every field, and only the copy's GUID differs. So the notes whose ID field names one of
+        `guids` are candidates, and the decks that hold them are exported (the add-on's
+        `exportPackage`) to read the GUIDs of their notes; a note is flashgen's only by its GUID.
+        """
         self.check()
         models = set(self.invoke("modelNames"))
         query = " OR ".join(f'"note:{name}"' for name in (QA_MODEL_NAME, CLOZE_MODEL_NAME) if name in models)
         if not query:
             return {}
         ids = self.invoke("findNotes", query=query)
-        found: dict[str, AnkiNote] = {}
+        candidates: list[tuple[dict[str, Any], dict[str, str], tuple[tuple[int, str], ...]]] = []
         for start in range(0, len(ids), CHUNK):
-            infos = self.invoke("notesInfo", notes=ids[start : start + CHUNK])
+            infos = [i for i in self.invoke("notesInfo", notes=ids[start : start + CHUNK]) if i]
             card_ids = [c for info in infos for c in info.get("cards", ())]
             decks = {c["cardId"]: c["deckName"] for c in self.invoke("cardsInfo", cards=card_ids)} if card_ids else {}
             for info in infos:
                 fields = {name: value["value"] for name, value in info.get("fields", {}).items()}
-                guid = fields.get("ID", "")
-                if guid in guids:
+                if fields.get("ID", "") in guids:
                     cards = tuple((c, decks.get(c, "")) for c in info.get("cards", ()))
-                    found[guid] = AnkiNote(info["noteId"], guid, info["modelName"], fields, tuple(info["tags"]), cards)
+                    candidates.append((info, fields, cards))
+        if not candidates:
+            return {}
+        real = self._guids({deck for _, _, cards in candidates for _, deck in cards if deck})
+        found: dict[str, AnkiNote] = {}
+        for info, fields, cards in candidates:
+            guid = real.get(info["noteId"])
+            if guid is not None and guid in guids:
+                found[guid] = AnkiNote(info["noteId"], guid, info["modelName"], fields, tuple(info["tags"]), cards)
+        return found
+
+    def _guids(self, decks: set[str]) -> dict[int, str]:
+        """The GUID of every note in `decks` (and their subdecks), by note id, read from packages
+        of those decks that the add-on exports (its `exportPackage`, without scheduling)."""
+        tops = sorted(d for d in decks if not any(d.startswith(other + "::") for other in decks))
+        found: dict[int, str] = {}
+        with tempfile.TemporaryDirectory(prefix="flashgen-guids-") as folder:
+            for number, deck in enumerate(tops):
+                path = Path(folder) / f"deck-{number}.apkg"
+                if self.invoke("exportPackage", deck=deck, path=str(path.resolve()), includeSched=False) is not True:
+                    raise SyncError(
+                        f"AnkiConnect could not export the deck {deck!r} to tell flashgen's notes from copies"
+                    )
+                found.update(_note_guids(path, Path(folder) / f"deck-{number}.db"))
         return found
 
     def import_package(self, path: Path) -> None:
@@ -92,3 +124,25 @@ class AnkiConnect:
 
     def __repr__(self) -> str:  # never the key
         return f"AnkiConnect({self.url!r})"
+
+
+def _note_guids(package: Path, scratch: Path) -> dict[int, str]:
+    """Note ids and GUIDs in a legacy package (`collection.anki21`, or `collection.anki2` from
+    Anki versions before 2.1.50), read as data through SQLite."""
+    try:
+        with zipfile.ZipFile(package) as archive:
+            names = set(archive.namelist())
+            member = next((n for n in ("collection.anki21", "collection.anki2") if n in names), None)
+            if member is None:
+                raise SyncError(
+                    f"the deck AnkiConnect exported holds no collection flashgen can read ({sorted(names)})"
+                )
+            with archive.open(member) as source, open(scratch, "wb") as target:
+                shutil.copyfileobj(source, target)
+        connection = sqlite3.connect(f"{scratch.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return {int(nid): str(guid) for nid, guid in connection.execute("select id, guid from notes")}
+        finally:
+            connection.close()
+    except (OSError, zipfile.BadZipFile, sqlite3.Error) as exc:
+        raise SyncError(f"cannot read the deck AnkiConnect exported: {exc}") from None

@@ -185,8 +185,10 @@ def assign(
     used_guids = {r.guid for r in lock.records} | set(reserved[0])
     identities: list[Identity] = []
     for item in new:
-        tid = item.old.tid if item.old else _fresh(
-            takeaway_id(item.key, item.text, item.occurrence, namespace), used_tids
+        tid = (
+            item.old.tid
+            if item.old
+            else _fresh(takeaway_id(item.key, item.text, item.occurrence, namespace), used_tids)
         )
         used_tids.add(tid)
         for card, record in _pair_cards(item.cards, item.old.records if item.old else []):

@@ -39,7 +39,14 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest, StripHtmlMode
+from anki.collection import (
+    Collection,
+    DeckIdLimit,
+    ExportAnkiPackageOptions,
+    ImportAnkiPackageOptions,
+    ImportAnkiPackageRequest,
+    StripHtmlMode,
+)
 from anki.consts import MODEL_CLOZE
 from anki.errors import NotFoundError
 from anki.notes import Note
@@ -666,6 +673,20 @@ class _Actions:
         full = os.path.join(self._media_dir(), path)
         request = ImportAnkiPackageRequest(package_path=full, options=self._server.import_options)
         self.col.import_anki_package(request)
+        return True
+
+    @_action
+    def exportPackage(self, deck: str, path: str, includeSched: bool = False) -> bool:
+        # The add-on runs anki.exporting.AnkiPackageExporter on the deck (and its subdecks), which
+        # Anki now implements as export_anki_package with exactly these options (anki/exporting.py):
+        # a legacy package, whose collection.anki21 holds the notes with their ids and GUIDs.
+        found = self.col.decks.by_name(deck)
+        if found is None:
+            return False
+        options = ExportAnkiPackageOptions(
+            with_scheduling=includeSched, with_deck_configs=includeSched, with_media=True, legacy=True
+        )
+        self.col.export_anki_package(out_path=path, options=options, limit=DeckIdLimit(deck_id=found["id"]))
         return True
 
 

@@ -473,6 +473,25 @@ def test_import_package(server: AnkiConnectServer, col: Collection, tmp_path: Pa
         server.invoke("importPackage", path=str(tmp_path / "missing.apkg"))
 
 
+def test_export_package(server: AnkiConnectServer, col: Collection, tmp_path: Path) -> None:
+    """exportPackage writes a deck with its subdecks as a legacy package (the add-on's
+    AnkiPackageExporter): its collection.anki21 holds the notes with their ids and GUIDs."""
+    import sqlite3
+    import zipfile
+
+    server.invoke("importPackage", path=str(build_apkg(tmp_path / "genetics.apkg", ["What is DNA?", "What is RNA?"])))
+    mine = col.new_note(col.models.by_name("Basic"))
+    mine["Front"] = "elsewhere"
+    col.add_note(mine, col.decks.id("Other"))
+    out = tmp_path / "export.apkg"
+    assert server.invoke("exportPackage", deck="Imported", path=str(out)) is True
+    with zipfile.ZipFile(out) as package:
+        (tmp_path / "exported.db").write_bytes(package.read("collection.anki21"))
+    rows = set(sqlite3.connect(tmp_path / "exported.db").execute("select id, guid from notes"))
+    assert rows == {(nid, col.get_note(nid).guid) for nid in col.find_notes("deck:Imported")} and len(rows) == 2
+    assert server.invoke("exportPackage", deck="No such deck", path=str(tmp_path / "x.apkg")) is False
+
+
 # -- threads -------------------------------------------------------------------------
 
 

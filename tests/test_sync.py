@@ -500,3 +500,57 @@ def test_sync_never_adopts_a_note_it_has_no_record_of(tmp_path: Path, collection
             for n in _flashgen_notes(col)
             if n.id in first
         } == first
+
+
+def _copy_note(col: Collection, note: object) -> int:
+    """What Anki's Create Copy makes: a new note (so a new GUID) with every field and tag kept."""
+    copy = col.new_note(note.note_type())  # type: ignore[attr-defined]
+    for name, value in note.items():  # type: ignore[attr-defined]
+        copy[name] = value
+    copy.tags = list(note.tags)  # type: ignore[attr-defined]
+    col.add_note(copy, note.cards()[0].did)  # type: ignore[attr-defined]
+    return int(copy.id)
+
+
+def test_ankiconnect_tells_flashgens_notes_from_the_users_copies(tmp_path: Path) -> None:
+    """A copy keeps the ID field but not the GUID: sync updates and deletes the original only."""
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    (tmp_path / "anki").mkdir()
+    col = Collection(str(tmp_path / "anki" / "collection.anki2"))
+    try:
+        with AnkiConnectServer(col) as server:
+            target = AnkiConnect(server.url)
+            options = load_options([vault], output=out)
+            sync(options, target)
+            with server.lock:
+                originals = [n for n in _notes_with(col, "ultraviolet")]
+                copies = {
+                    _copy_note(col, n): col.get_note(n.id)["Text" if "Text" in n else "Question"] for n in originals
+                }
+                lone = next(n for n in _notes_with(col, "queen"))  # the original deleted, its copy kept
+                lone_copy = _copy_note(col, lone)
+                lone_text = col.get_note(lone_copy).fields[:]
+                col.remove_notes([lone.id])
+            (vault / "bees.md").write_text(
+                (vault / "bees.md").read_text().replace("Honey bees see", "Honey bees can see")
+            )
+            report = sync(options, target)
+            assert report.exit_code == 0 and len(report.plan.update) == len(originals)
+            with server.lock:
+                for original in originals:
+                    assert "can see" in _plain(" ".join(col.get_note(original.id).fields))
+                for copy, front in copies.items():
+                    note = col.get_note(copy)
+                    assert note[("Text" if "Text" in note else "Question")] == front  # untouched
+                assert col.get_note(lone_copy).fields == lone_text
+                assert [i.guid for i in report.plan.add] == [lone.guid]  # made again; the copy is not it
+                assert lone.guid in {n.guid for n in _notes_with(col, "queen")}
+            (vault / "bees.md").write_text("---\ntitle: The Bee\ncategories: [Biology]\n---\n- Only this.\n")
+            report = sync(options, target, delete=True, force=True)
+            with server.lock:
+                remaining = {n.id for n in _notes_with(col, "ultraviolet")} | {n.id for n in _notes_with(col, "queen")}
+                assert remaining == set(copies) | {lone_copy}
+            assert "exportPackage" in {r.get("action") for r in server.requests}
+    finally:
+        col.close()
