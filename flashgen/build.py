@@ -147,6 +147,7 @@ def _incremental(
             failures=incremental.problems(delta.manifest, "failures"),
             warnings=incremental.problems(delta.manifest, "warnings"),
             without_takeaways=tuple(sorted(rel for rel, e in delta.manifest.items() if e["empty"])),
+            silent=tuple(sorted((rel, e["silent"]) for rel, e in delta.manifest.items() if e.get("silent"))),
             plan=counts,
             changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),
             package=options.package_path,
@@ -193,6 +194,7 @@ def _from_stamp(options: Options, stamp: Stamp) -> Report:
         failures=tuple(summary["failures"]),
         warnings=tuple(summary["warnings"]),
         without_takeaways=tuple(summary["without_takeaways"]),
+        silent=tuple((rel, reason) for rel, reason in summary.get("silent", ())),
         plan=plan,
         package=options.package_path,
         lock=options.lock_path,
@@ -213,6 +215,7 @@ def _stamp(
         "failures": list(report.failures),
         "warnings": list(report.warnings),
         "without_takeaways": list(report.without_takeaways),
+        "silent": [list(pair) for pair in report.silent],
     }
     Stamp(options.cache_key(), notes, _outputs(options), summary, digests).save(path)  # type: ignore[arg-type]
 
@@ -259,6 +262,7 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
         failures=crop.failures,
         warnings=crop.warnings,
         without_takeaways=crop.without_takeaways,
+        silent=crop.silent,
         plan={k: plan.count(k) for k in PLAN_ORDER},  # type: ignore[arg-type]
         changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),
         package=options.package_path,

@@ -138,6 +138,8 @@ def _rendered(
             if draft.role != "cloze:explicit":
                 deletions = tuple(language.html_to_text(d) for d in _DELETION.findall(front))
         back, extra = html(draft.back), html(draft.extra)
+        if takeaway.locator:  # where in the source the author found it ("p. 19"): shown on the back, never asked
+            extra += f'<p class="fg-locator">{render.escape(takeaway.locator)}</p>'
         hashes = (
             content_hash(draft.kind, front, back, extra, placement.context, placement.tags, draft.reverse),
             fields_hash(draft.kind, front, back, extra, placement.context),

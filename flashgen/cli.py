@@ -54,6 +54,9 @@ def _print_report(report: Report, *, changes: bool = False, quiet: bool = False)
         click.echo(f"error: {problem}", err=True)
     for problem in report.warnings:
         click.echo(f"warning: {problem}", err=True)
+    if changes:
+        for line in report.silent_lines():
+            click.echo(line)
     if not quiet:
         click.echo(report.summary())
 
@@ -228,15 +231,21 @@ def _print_table(rows: list[dict[str, object]]) -> None:
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any takeaway makes poor cards.")
 @click.option("--prose/--no-prose", default=None, help="Also check the paragraphs of headed sections.")
 def check(paths: tuple[Path, ...], strict: bool, prose: bool | None) -> None:
-    """List takeaways in PATHS that make poor cards, as path:line: message."""
+    """List takeaways in PATHS that make poor cards, as path:line: message, and the notes that
+    make no card, with the reason."""
     opts = _run(load_options, paths, prose=prose)
     crop, problems = _run(run_check, opts)
     for problem in crop.failures:
         click.echo(f"error: {problem}", err=True)
+    for problem in crop.warnings:
+        click.echo(f"warning: {problem}", err=True)
     for problem in problems:
         click.echo(str(problem))
+    for rel, reason in crop.silent:
+        click.echo(f"{rel}: made no card: {reason}")
     flagged = len({(p.path, p.line) for p in problems})
-    click.echo(f"{crop.takeaways} takeaways checked, {flagged} could make better cards", err=True)
+    silent = f", {len(crop.silent)} notes made no card" if crop.silent else ""
+    click.echo(f"{crop.takeaways} takeaways checked, {flagged} could make better cards{silent}", err=True)
     sys.exit(1 if crop.failures or (strict and problems) else 0)
 
 

@@ -41,6 +41,7 @@ class NoteResult:
     failure: SourceProblem | None = None
     warnings: tuple[SourceProblem, ...] = ()
     media: tuple[Path, ...] = ()  # images the cards show: a change to one invalidates the result
+    silence: str = ""  # why a note that was read made no card ("" when it made some)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Harvest:
     warning_notes: tuple[tuple[SourceProblem, str], ...] = ()  # each warning with its note path
     digests: dict[str, str] = field(default_factory=dict)  # note file -> `digest` of the content its
     # cards were made from, for every note that made them (from the cache or read in this run)
+    silent: tuple[tuple[str, str], ...] = ()  # (note path, why it made no card) for each note read that made none
 
     @property
     def failed_notes(self) -> frozenset[str]:
@@ -71,14 +73,18 @@ def harvest_note(file: notes.NoteFile, options: Options, data: bytes | None = No
     try:
         raw = notes.read_bytes(file) if data is None else data
         note = notes.parse_note(notes.decode(raw, file.path), file)
-        found = takeaways.extract(note, prose=options.prose)
+        found, reason = takeaways.extract_explained(note, prose=options.prose)
         made = cards_stage.generate(note, found, options)
     except SourceError as exc:
         return NoteResult(file.rel, failure=exc.problem)
     except RecursionError:
         return NoteResult(file.rel, failure=SourceProblem(file.path, 1, "is nested too deeply to read"))
     media = tuple(sorted({m.path for card in made.cards for m in card.media}))
-    return NoteResult(file.rel, made.cards, len(found), None, made.problems, media)
+    if made.cards:
+        reason = ""
+    elif found:
+        reason = f"its {len(found)} takeaways made no card (each was too short, too long or unclear to ask about)"
+    return NoteResult(file.rel, made.cards, len(found), None, (*note.problems, *made.problems), media, reason)
 
 
 def _harvest_chunk(files: Sequence[notes.NoteFile], options: Options) -> list[tuple[NoteResult, str | None]]:
@@ -165,6 +171,7 @@ def harvest(
         failure_notes=tuple(r.rel for r in ordered if r.failure is not None),
         warning_notes=tuple((w, r.rel) for r in ordered for w in r.warnings),
         digests=digests,
+        silent=tuple((r.rel, r.silence) for r in ordered if r.failure is None and r.silence),
     )
 
 

@@ -55,6 +55,7 @@ def manifest(crop: Harvest, plan: Plan) -> Manifest:
                 "failures": [],
                 "warnings": [],
                 "empty": False,
+                "silent": "",  # why the note made no card
             },
         )
 
@@ -70,6 +71,8 @@ def manifest(crop: Harvest, plan: Plan) -> Manifest:
         entry(rel)["takeaways"] = count
     for rel in crop.without_takeaways:
         entry(rel)["empty"] = True
+    for rel, reason in crop.silent:
+        entry(rel)["silent"] = reason
     for problem, rel in zip(crop.failures, crop.failure_notes, strict=True):
         entry(rel)["failures"].append([str(problem.path), problem.line, problem.message])
     for problem, rel in crop.warning_notes:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import cache, lru_cache
 from importlib import resources
+from typing import Any
 
 STOPWORDS = frozenset(
     [
@@ -422,3 +423,126 @@ def html_to_text(fragment: str) -> str:
 
 def normalise(text: str) -> str:
     return " ".join(words(text))
+
+
+# --- languages other than English: which one a text is in, its sentences and its words -------------
+
+_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A run of Chinese or Japanese script (Han, kana, the prolonged sound mark), which a segmenter splits.
+# Its punctuation (、。「」！？) goes with it: the segmenters know where it belongs.
+_CJK_RUN = re.compile(
+    r"[\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01\uff08\uff09\uff0c"
+    r"\uff1a\uff1b\uff1f\uff66-\uff9f]+"
+)
+
+
+def language_of(text: str) -> str:
+    """The language of `text`: "ja" for text with kana, "zh" for Han characters without kana, else "en".
+
+    Kana is written only in Japanese, and Japanese is hardly ever written without it, so the
+    script tells the language well enough to pick a sentence splitter and a word segmenter.
+    """
+    if text.isascii():
+        return "en"
+    if _KANA.search(text):
+        return "ja"
+    return "zh" if _HAN.search(text) else "en"
+
+
+# Markup that closes what a sentence's last word opened (`**Bold.**`, `_it._`, `[text.](url)`):
+# a splitter that knows no markdown leaves it at the start of the next sentence.
+_CLOSING_MARKUP = re.compile(r"^(?:\*\*|__|\*|_|~~|==|`|\]\([^)]*\)|\))+")
+# A piece that starts with a lower-case letter or a comma goes on the sentence before it (a new
+# sentence does not start that way), and so does one that starts with hiragana after a closing
+# quote: 「引用。」を含む is one sentence.
+_CONTINUATION = re.compile(r"^[a-z、，,;；:：]")
+_AFTER_QUOTE = re.compile(r"[」』）)]$")
+_HIRAGANA = re.compile(r"^[\u3040-\u309f]")
+
+
+def sentences(text: str, lang: str | None = None) -> list[str]:
+    """The sentences of a paragraph of plain or markdown text, in English, Japanese or Chinese.
+
+    Uses sentencex (Wikimedia's rule-based splitter: "John C. Maxwell", "e.g." and "3.14" stay
+    whole; 。！？ end Japanese and Chinese sentences), then mends what it cannot know about
+    markdown: emphasis or a link closed after a sentence's full stop stays with that sentence.
+    `lang` is `language_of(text)` when not given.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    import sentencex  # here: only paragraphs need it
+
+    pieces = [p for p in sentencex.segment(lang or language_of(text), text) if p.strip()]
+    out: list[str] = []
+    for piece in pieces:
+        piece = piece.strip()
+        closing = _CLOSING_MARKUP.match(piece)
+        if out and closing:
+            out[-1] += closing.group(0)
+            piece = piece[closing.end() :].strip()
+        if not piece:
+            continue
+        if out and (
+            _CONTINUATION.match(piece)
+            or (_AFTER_QUOTE.search(out[-1]) and _HIRAGANA.match(piece))
+            or _inside_math_or_code(out[-1], len(out[-1]))
+        ):
+            joiner = "" if _CJK_RUN.search(out[-1][-1:]) or _AFTER_QUOTE.search(out[-1]) else " "
+            out[-1] += joiner + piece
+        else:
+            out.append(piece)
+    return out
+
+
+def segments(text: str, lang: str | None = None) -> list[str]:
+    """`text` cut into words (Chinese) or phrases (Japanese); joined, they are `text` again.
+
+    A part of a sentence that a card hides or asks for must start and end at a boundary between
+    two segments, never inside a word: "人工智能" is one segment, so is "所有権は". Chinese is cut
+    by rjieba (jieba's dictionary, in Rust), Japanese into phrases (bunsetsu) by BudouX; both work
+    offline from data in their wheels. Latin words, numbers ("3.14") and spaces between runs of
+    Chinese or Japanese are segments of their own, as `words` reads them. English text is cut at
+    spaces, each word keeping the spaces after it.
+    """
+    lang = lang or language_of(text)
+    out: list[str] = []
+    position = 0
+    if lang in ("ja", "zh"):
+        for run in _CJK_RUN.finditer(text):
+            out.extend(_latin_segments(text[position : run.start()]))
+            out.extend(_cjk_segments(run.group(), lang))
+            position = run.end()
+    out.extend(_latin_segments(text[position:]))
+    return out
+
+
+def word_boundaries(text: str, lang: str | None = None) -> frozenset[int]:
+    """The offsets in `text` where a hidden or asked-for part may start or end: 0, `len(text)`,
+    and every boundary between two `segments`."""
+    offsets = {0}
+    position = 0
+    for segment in segments(text, lang):
+        position += len(segment)
+        offsets.add(position)
+    return frozenset(offsets)
+
+
+def _latin_segments(text: str) -> list[str]:
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+def _cjk_segments(run: str, lang: str) -> list[str]:
+    if lang == "zh":
+        import rjieba  # here: only Chinese text needs it (its dictionary loads on first use)
+
+        return [str(word) for word in rjieba.cut(run)]
+    return list(_japanese_parser().parse(run))
+
+
+@cache
+def _japanese_parser() -> Any:
+    import budoux
+
+    return budoux.load_default_japanese_parser()

@@ -12,11 +12,11 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .errors import NothingToBuild, SourceError
+from .errors import NothingToBuild, SourceError, SourceProblem
 
 NOTE_SUFFIXES = (".md", ".markdown")
 MAX_NOTE_BYTES = 32 * 2**20  # a bigger "note" is a dump or a log; reading it would take minutes
@@ -56,6 +56,7 @@ class SourceNote:
     kind: str = ""  # front matter `type`: podcast, paper, talk, ...
     url: str = ""  # front matter `exturl` (or `link`, `source`)
     note_id: str = ""  # front matter `id`, when the author gave one
+    problems: tuple[SourceProblem, ...] = field(default=(), compare=False)  # warnings: fields it could not use
 
     @property
     def path(self) -> Path:

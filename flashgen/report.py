@@ -34,6 +34,7 @@ class Report:
     failures: tuple[SourceProblem, ...] = ()
     warnings: tuple[SourceProblem, ...] = ()
     without_takeaways: tuple[str, ...] = ()
+    silent: tuple[tuple[str, str], ...] = ()  # (note path, why it made no card)
     plan: Mapping[str, int] = field(default_factory=dict)
     changes: tuple[Change, ...] = ()
     package: Path | None = None
@@ -47,6 +48,10 @@ class Report:
     @property
     def exit_code(self) -> int:
         return 1 if self.failures else 0
+
+    def silent_lines(self) -> list[str]:
+        """Each note that made no card, with the reason: `path: made no card: reason`."""
+        return [f"{rel}: made no card: {reason}" for rel, reason in self.silent]
 
     def plan_line(self) -> str:
         return ", ".join(f"{self.plan.get(k, 0)} {k}" for k in PLAN_ORDER)
@@ -64,8 +69,9 @@ class Report:
                 f"language model: {s.generated} takeaways generated, {s.cached} from its cache, "
                 f"{s.fallbacks} kept rule-made cards; {s.requests} requests"
             )
-        if self.without_takeaways:
-            lines.append(f"{len(self.without_takeaways)} notes had no takeaways")
+        if self.silent:
+            count = len(self.silent)
+            lines.append(f"{count} note{'s' if count != 1 else ''} made no card: see flashgen check")
         if self.dry_run:
             lines.append("dry run: nothing written")
         elif self.written and self.package:

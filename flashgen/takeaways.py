@@ -1,17 +1,27 @@
-"""Takeaways: the list items of a note that hold what its author wants to remember.
+"""Takeaways: the parts of a note that hold what its author wants to remember.
 
 A note names its takeaways with a heading or a lead-in paragraph ("Key
-takeaways", "Lessons learned:", "Summary", ...); the lists that follow it are
-the takeaways. A note without such a marker (or whose marked lists are empty)
-falls back to its top-level lists, except lists under headings such as "Further
-reading", lists made only of links, index lists whose every item starts with a
-link (a map of other notes), and items that are nothing but a link. Nested
-items stay attached to their parent. HTML comments and Hugo/Zola shortcodes are
-not part of a takeaway's text.
+takeaways", "Lessons learned:", "Summary", "TL;DR", "まとめ", "总结", ...): the
+lists that follow it are the takeaways, and so are its points written one per
+line without list markers (or numbered `1.item`, as Chinese notes often are),
+and the sentences of its paragraphs. A note without a marked list falls back to
+its top-level lists, except lists that are not knowledge: references and links
+("Further reading", "参考文献"), authors, to-do and to-read lists, metadata
+("Author: ... Pages: ..."), equipment, index lists whose every item starts with
+a link (a map of other notes), and items that are nothing but a link. A note
+with none of these falls back to its points and paragraphs. Nested items stay
+attached to their parent.
+
+A page or place in the source written before a point (`pg 19:`, `p. 19`,
+`(p. 19)`, `loc 1234`, `12:34` in talk notes) is its `locator`, not its text.
+HTML comments, Hugo/Zola shortcodes and emoji shortcodes (`:bulb:`, rendered as
+the emoji) are not left in a takeaway's text. `explain` says why a note has no
+takeaway and where flashgen looked.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +30,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from . import language
 from .notes import SourceNote
 from .records import by_value
 
@@ -34,6 +45,7 @@ class Takeaway:
     line: int  # 1-based line in the note file
     section: str = ""  # the heading the takeaway stands under
     children: tuple[Takeaway, ...] = ()
+    locator: str = ""  # where in the source the author found it: "p. 19", "loc. 1234", "12:34"
 
     @property
     def location(self) -> str:
@@ -58,17 +70,26 @@ def bullets(items: Sequence[Takeaway]) -> str:
 # they mostly mean something else ("this conclusion is tentative:", "can be summarized as:").
 _STRONG = re.compile(
     r"\b(?:key\s+(?:takeaways?|take-aways?|points?|ideas?|insights?|lessons?|learnings?|findings?|facts?|concepts?)"
-    r"|takeaways?|take-aways?|lessons?\s+learn[et]d?|learnings|main\s+(?:points?|ideas?)|tl;?dr"
+    r"|takeaways?|take-aways?|lessons?\s+learn[et]d?|learnings|main\s+(?:points?|ideas?)|tl;?\s?dr"
     r"|what\s+i(?:'ve|\s+have)?\s+learn[et]d?)\b"
-    r"|まとめ|要点|学び|学んだこと|教訓",
+    r"|まとめ|要点|要約|学び|学んだこと|教訓|总结|總結|小结|小結|要点|重点|重點|心得|收获|收穫|启示|啟示",
     re.IGNORECASE,
 )
-_WEAK = re.compile(r"\b(?:lessons?|summary|summari[sz]ed|highlights|conclusions?|insights)\b", re.IGNORECASE)
-# Headings whose lists are references, not knowledge.
+_WEAK = re.compile(
+    r"\b(?:lessons?|summary|summari[sz]ed|highlights|conclusions?|insights|in\s+short|bottom\s+line)\b|结论|結論|結び",
+    re.IGNORECASE,
+)
+# Headings (and lead-ins) whose lists are not knowledge: references, links, authors, to-do and
+# to-read lists, metadata, equipment.
 _NOT_KNOWLEDGE = re.compile(
     r"^\W*(?:further\s+reading|reading\s+list|references?|links?|resources?|see\s+also|sources?|related"
     r"|bibliography|footnotes?|(?:table\s+of\s+)?contents|credits|acknowledge?ments?|tags|backlinks)\b"
-    r"|^\W*(?:参考|参照|関連|リンク|出典|目次)",
+    r"|^\W*(?:参考|参照|関連|リンク|出典|目次|相关|相關|链接|連結|延伸阅读|延伸閱讀)"
+    # these words only as the whole heading: "Index funds", "Setup costs" and "People skills" are topics
+    r"|^\W*(?:authors?|contributors|people|speakers?|to\s*-?\s*dos?|tbd|to[\s-]+read|reading\s+queue|backlog"
+    r"|(?:book\s+|general\s+|basic\s+)?(?:info|information|metadata)|about\s+(?:the\s+)?(?:book|author)"
+    r"|equipment|gear|my\s+(?:setup|gear|tools)|hardware|what\s+i\s+use|index|navigation|pages|notes\s+index"
+    r"|recommended\s+(?:reading|books|resources)|作者|著者|书籍信息|書籍情報|基本信息|基本情報|待读|待辦|待办|積読)\W*$",
     re.IGNORECASE,
 )
 _LINK = r"!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[a-z]+://[^>]*>|\b[a-z]+://\S+"
@@ -84,7 +105,41 @@ _NOISE = re.compile(
     r"|\{\{\s*[A-Za-z_][\w-]*\s*\(.*?\)\s*\}\}|\{%-?\s*(?:end\b|[A-Za-z_][\w-]*\s*\().*?-?%\}",
     re.DOTALL,
 )
+# Emoji shortcodes (`:bulb:`, `:+1:`), outside code and math; their neighbours are not letters or
+# colons, so `std::vector`, `a:b:c` and times stay.
+_SHORTCODE = re.compile(r"(?P<code>`+).+?(?P=code)|\$[^$\n]+\$|(?<![\w:]):[a-z0-9_+-]*[a-z][a-z0-9_+-]*:(?![\w:])")
 _LIST_TYPES = ("bullet_list", "ordered_list")
+
+# A page or place in the source before a point (`pg 19:`, `p. 19 -`, `(p. 19)`, `pp. 3-5`,
+# `loc 1234`, `Location 1234`, `[12:34]`, `1:02:03 -`), or after it in brackets or after a dash.
+_PAGE = (
+    r"(?P<kind>pp?\.?|pgs?\.?|pages?|loc\.?|locations?|kindle\s+loc(?:ation)?\.?)\s*(?P<place>\d+(?:\s*[-–]\s*\d+)?)"
+)
+_TIME = r"(?P<time>\d{1,2}:\d{2}(?::\d{2})?)"
+_LOCATOR_BEFORE = re.compile(
+    rf"^(?P<open>[(\[])?\s*(?:{_PAGE}|{_TIME})\s*(?(open)[)\]])\s*(?:[:：\-–—|]\s*|\s+(?=\S))", re.IGNORECASE
+)
+_LOCATOR_AFTER = re.compile(
+    rf"\s*(?:(?P<open>[(\[])|[-–—,]\s+)\s*{_PAGE}\s*(?(open)[)\]])\s*(?P<stop>[.。]?)$", re.IGNORECASE
+)
+
+# A point numbered without a space (`1.item`, `2、item`, `3)item`): not a list for markdown.
+_NUMBERED_LINE = re.compile(r"^\s*(?:\d{1,3}|[a-zA-Z])(?:[.．、)）]|\s*[、.．])\s*(?=\S)")
+# Placeholders and tasks, not knowledge: "TBD", "TODO: read", "- [ ] read the book", "…".
+_PLACEHOLDER = re.compile(
+    r"^\W*(?:tbd|tbc|todo|to\s*do|wip|tk|coming\s+soon|fill\s+in(?:\s+later)?|待补充|待完成|未完成|準備中|作成中)\b.*$"
+    r"|^\s*\[[ xX\-/>]?\]\s|^\W*$",
+    re.IGNORECASE,
+)
+# A metadata line: a short key from the vocabulary of book and page information, then its value.
+_METADATA = re.compile(
+    r"^\W*(?:author|authors|by|title|subtitle|pages?|publisher|published|publication\s+date|isbn(?:-1[03])?|year"
+    r"|date|dates?\s+read|read|finished|started|rating|stars|genre|language|edition|format|source|link|url|tags?"
+    r"|categor(?:y|ies)|status|type|aliases|up|related|topics?|series|translator|length|duration|speaker|event"
+    r"|venue|conference|journal|doi|arxiv|recommended\s+by|how\s+i\s+found\s+it|著者|作者|出版社|出版|ページ数?"
+    r"|页数|頁數|评分|評価|発行|发行|译者|訳者|タグ|标签|日期|日付)\W*\s*(?:[:：=]|::)\s*\S",
+    re.IGNORECASE,
+)
 
 
 def _parser() -> MarkdownIt:
@@ -129,22 +184,240 @@ class _Block:
 def extract(note: SourceNote, *, prose: bool = False) -> tuple[Takeaway, ...]:
     """The takeaways of a note, in document order. With `prose`, the paragraphs of headed
     sections are takeaways too (for notes written as prose rather than bullets)."""
-    root = _Block.tree(_MD.parse(note.body))
-    blocks = [b for b in root.children if not _is_noise(b)]
-    # The takeaways hold their note without its body: each has its own text, and the body would
-    # otherwise travel with every card (between processes, into the cache).
-    owner = replace(note, body="")
-    marked = _Reader(owner, note.body, drop_links=False)
-    found = tuple(t for lst, section in _marked_lists(blocks) for t in marked.items(lst, section))
-    if not found:
-        fallback = _Reader(owner, note.body, drop_links=True)
-        found = tuple(t for lst, section in _fallback_lists(blocks) for t in fallback.items(lst, section))
-    if prose:
-        found = tuple(sorted((*found, *_prose(blocks, owner)), key=lambda t: t.line))
-    return found
+    return _Extraction(note, prose).found
+
+
+def explain(note: SourceNote, *, prose: bool = False) -> str:
+    """Why a note has no takeaway, and where flashgen looked; "" when it has some."""
+    return _Extraction(note, prose).reason()
+
+
+def extract_explained(note: SourceNote, *, prose: bool = False) -> tuple[tuple[Takeaway, ...], str]:
+    """`extract` and `explain` at once, reading the note once."""
+    found = _Extraction(note, prose)
+    return found.found, found.reason()
 
 
 PROSE_MIN_WORDS = 8  # a shorter paragraph is a caption or a transition, not a takeaway
+PROSE_MIN_CHARS = 20  # ... or, in Chinese and Japanese, which have no spaces, a shorter one
+
+
+class _Extraction:
+    """The takeaways of one note, and what was passed over on the way (for `explain`)."""
+
+    def __init__(self, note: SourceNote, prose: bool) -> None:
+        root = _Block.tree(_MD.parse(note.body))
+        self.blocks = [b for b in root.children if not _is_noise(b)]
+        # The takeaways hold their note without its body: each has its own text, and the body would
+        # otherwise travel with every card (between processes, into the cache).
+        self.owner = replace(note, body="")
+        self.lines = note.body.split("\n")
+        self.skipped: list[tuple[int, str]] = []  # (file line, why a list or paragraph made no takeaway)
+        self.markers: list[str] = []  # the marker headings and lead-ins found
+        self.used: set[int] = set()  # first lines of the paragraphs read for takeaways
+        marked = _Reader(self.owner, note.body, drop_links=False)
+        found: list[Takeaway] = []
+        paragraphs: list[Takeaway] = []
+        for block, section in _marked_blocks(self.blocks, self.markers):
+            if block.type in _LIST_TYPES:
+                if self._knowledge(block, section):
+                    found.extend(marked.items(block, section))
+            else:
+                paragraphs.extend(self._paragraph(block, section, sentences=True))
+        if not found:
+            fallback = _Reader(self.owner, note.body, drop_links=True)
+            for lst, section in _fallback_lists(self.blocks, self.skipped, note.body_line):
+                if self._knowledge(lst, section):
+                    found.extend(fallback.items(lst, section))
+        found = sorted([*found, *paragraphs], key=lambda t: t.line)
+        if prose:
+            more = [t for t in _prose(self.blocks, self.owner) if t.line not in self.used]
+            found = sorted([*found, *more], key=lambda t: t.line)
+        elif not found:
+            found = list(self._points_and_paragraphs())
+        self.found = tuple(found)
+
+    def _knowledge(self, lst: _Block, section: str) -> bool:
+        """Whether a list holds knowledge: not a list of placeholders, tasks or metadata."""
+        items = [text for text in (_item_text(item) for item in _items(lst)) if text.strip()]
+        why = ""
+        if items and len(items) == len(_items(lst)) and all(_PLACEHOLDER.match(text) for text in items):
+            why = "a to-do or placeholder list (TBD, TODO, [ ])"
+        elif len(items) >= 2 and sum(bool(_METADATA.match(text)) for text in items) * 2 > len(items):
+            why = "a list of metadata (Author: ..., Pages: ...)"
+        if why and lst.map is not None:
+            self.skipped.append((self.owner.body_line + lst.map[0], why))
+        return not why
+
+    def _paragraph(self, block: _Block, section: str, *, sentences: bool) -> Iterator[Takeaway]:
+        """The takeaways of a paragraph: its lines when it is written one point per line (or
+        numbered `1.item`), else its sentences (or, without `sentences`, the paragraph)."""
+        if block.map is None:
+            return
+        first = self.owner.body_line + block.map[0]
+        self.used.add(first)
+        text = _inline_text(block)
+        if not text or _is_link(text, 3):
+            if text:
+                self.skipped.append((first, "only a link"))
+            return
+        lines = text.split("\n")
+        if _metadata_paragraph(lines):
+            self.skipped.append((first, "metadata lines (Author: ..., Tags: ...)"))
+            return
+        if all(_PLACEHOLDER.match(line) for line in lines):
+            self.skipped.append((first, "a placeholder (TBD, TODO)"))
+            return
+        source_lines = self.lines[block.map[0] : block.map[1]]
+        if _points(lines):
+            for line in lines:
+                point = _NUMBERED_LINE.sub("", line, count=1).strip()
+                if point and not _PLACEHOLDER.match(point) and not _is_link(point):
+                    yield _takeaway(self.owner, point, first + _line_of(source_lines, line), section)
+            return
+        if not sentences:
+            yield _takeaway(self.owner, text, first + _line_of(source_lines, text), section)
+            return
+        for sentence in language.sentences(" ".join(text.split())):
+            if not _is_link(sentence, 1) and not _PLACEHOLDER.match(sentence):
+                yield _takeaway(self.owner, sentence, first + _line_of(source_lines, sentence), section)
+
+    def _points_and_paragraphs(self) -> Iterator[Takeaway]:
+        """A note without lists or marker headings: its points and paragraphs (not the
+        lead-ins, captions, links or sections of references)."""
+        for outer, section, excluded in _sections(self.blocks):
+            # An Obsidian callout (`> [!definition] Router`) or a quote holds paragraphs too.
+            inner = outer.children if outer.type == "blockquote" else [outer]
+            for block in inner:
+                if block.type == "paragraph" and block.map is not None:
+                    yield from self._free_paragraph(block, section, excluded)
+
+    def _free_paragraph(self, block: _Block, section: str, excluded: bool) -> Iterator[Takeaway]:
+        """A paragraph outside marker headings, read when the note has nothing else."""
+        assert block.map is not None
+        if True:
+            line = self.owner.body_line + block.map[0]
+            if excluded:
+                self.skipped.append((line, f"under '{section}', which holds references rather than knowledge"))
+                return
+            text = _inline_text(block)
+            lines = text.split("\n")
+            if text.endswith((":", "：")):
+                return  # it introduces what follows: not a takeaway of its own
+            if _points(lines) or (_substantial(text) and not _is_lead_in(block)):
+                yield from self._paragraph(block, section, sentences=False)
+            elif _is_link(text, 3):
+                self.skipped.append((line, "only a link"))
+
+    def reason(self) -> str:
+        if self.found:
+            return ""
+        if not any(_content(block) for block in self.blocks):
+            return "is empty (a draft or a title only)"
+        kinds = {block.type for block in self.blocks}
+        why = sorted({why for _, why in self.skipped})
+        if why:
+            passed = "; ".join(f"{w} (line {min(line for line, x in self.skipped if x == w)})" for w in why)
+            return f"holds no knowledge flashgen can ask about: {passed}"
+        looked = (
+            "lists and paragraphs under marker headings (Key takeaways, Summary, TL;DR, まとめ, 总结, ...), "
+            "its lists, points written one per line, and paragraphs of at least "
+            f"{PROSE_MIN_WORDS} words"
+        )
+        if self.markers:
+            looked = f"under {', '.join(repr(m) for m in self.markers)}, and in " + looked
+        if kinds <= {"heading", "fence", "code_block", "html_block", "table", "math_block", "hr"}:
+            return f"has only headings, code, tables or math, no takeaway: looked for {looked}"
+        return f"no takeaways found: looked for {looked}"
+
+
+def _content(block: _Block) -> bool:
+    """Whether a block says something: not a heading, a rule, or front-matter-like lines (`tags: #stub`)."""
+    if block.type in ("heading", "hr"):
+        return False
+    return block.type != "paragraph" or not _metadata_paragraph(_inline_text(block).split("\n"))
+
+
+def _takeaway(note: SourceNote, text: str, line: int, section: str) -> Takeaway:
+    text, locator = locate(text)
+    return Takeaway(note, text, line, section, locator=locator)
+
+
+def locate(text: str) -> tuple[str, str]:
+    """A takeaway's text without the page or place the author wrote before (or after) it, and
+    that place as a locator: ("The point.", "p. 19") from "pg 19: The point." """
+    first, newline, rest = text.partition("\n")
+    match = _LOCATOR_BEFORE.match(first)
+    if match is None:
+        match = _LOCATOR_AFTER.search(first)
+        if match is None or not first[: match.start()].strip():
+            return text, ""
+        first = first[: match.start()] + match.group("stop")
+    else:
+        kind = match.groupdict().get("kind") or ""
+        marked = match.group(0).rstrip()[-1] in ":：-–—|)]"
+        if not first[match.end() :].strip() or (kind and not marked and kind.lower() not in _SHORT_PAGE):
+            return text, ""  # "Page 2 of the report ..." is a sentence, not a place before a point
+        first = first[match.end() :]
+    time = match.groupdict().get("time")
+    locator = time or _page(match.group("kind"), match.group("place"))
+    return first + newline + rest, locator
+
+
+# Before a point without a colon or dash, only these say "page" for sure ("pg 19 Habits ...").
+_SHORT_PAGE = frozenset({"p.", "pp.", "pg", "pg.", "pgs", "pgs.", "loc", "loc."})
+
+
+def _page(kind: str, place: str) -> str:
+    place = re.sub(r"\s*[-–]\s*", "–", place)
+    if kind.lower().startswith(("l", "k")):
+        return f"loc. {place}"
+    return f"pp. {place}" if "–" in place else f"p. {place}"
+
+
+def _line_of(source_lines: Sequence[str], text: str) -> int:
+    """The offset of the source line on which `text` (a sentence or line of a paragraph) starts."""
+    probe = " ".join(text.split())[:12]
+    for offset, line in enumerate(source_lines):
+        if probe and probe in " ".join(line.split()):
+            return offset
+    words = probe.split()
+    for offset, line in enumerate(source_lines):
+        if words and words[0] in line:
+            return offset
+    return 0
+
+
+def _points(lines: Sequence[str]) -> bool:
+    """Whether the lines of a paragraph are points, one a line (not prose wrapped at a width):
+    every line numbered, or no line running on into the next."""
+    if len(lines) < 2:
+        return False
+    if all(_NUMBERED_LINE.match(line) for line in lines):
+        return True
+    for line, after in itertools.pairwise(lines):
+        stripped = line.rstrip()
+        if (
+            not after.strip()
+            or re.match(r"^\s*[a-z(]", after)
+            or re.search(r"[,;(\-–—/&]$|\b(?:a|an|the|and|or|of|to|in|for|with|is|are)$", stripped, re.IGNORECASE)
+        ):
+            return False
+    return True
+
+
+def _metadata_paragraph(lines: Sequence[str]) -> bool:
+    return sum(bool(_METADATA.match(line)) for line in lines) * 2 > len(lines) or (
+        len(lines) == 1
+        and bool(re.match(r"^\W*(?:tags?|links?|up|related|source|aliases)\W*\s*::?\s*\S", lines[0], re.I))
+    )
+
+
+def _substantial(text: str) -> bool:
+    """A paragraph long enough to be a takeaway: words in English, characters in Chinese or Japanese."""
+    if len(text.split()) >= PROSE_MIN_WORDS:
+        return True
+    return language.language_of(text) != "en" and len(re.sub(r"\W", "", text)) >= PROSE_MIN_CHARS
 
 
 def _prose(blocks: Sequence[_Block], note: SourceNote) -> Iterator[Takeaway]:
@@ -155,7 +428,7 @@ def _prose(blocks: Sequence[_Block], note: SourceNote) -> Iterator[Takeaway]:
             continue
         text = _inline_text(block)
         if len(text.split()) >= PROSE_MIN_WORDS and not _is_lead_in(block) and not _is_link(text, 3):
-            yield Takeaway(note, text, note.body_line + block.map[0], section)
+            yield _takeaway(note, text, note.body_line + block.map[0], section)
 
 
 def _items(lst: _Block) -> list[_Block]:
@@ -167,7 +440,30 @@ def _heading_level(node: _Block) -> int:
 
 
 def _inline_text(node: _Block) -> str:
-    return " ".join(_without_noise(c.content) for c in node.children if c.type == "inline").strip()
+    text = " ".join(_readable(c.content) for c in node.children if c.type == "inline").strip()
+    if text.startswith("[!"):  # an Obsidian callout's first line, `[!note] Title`, is its frame
+        text = _CALLOUT.sub("", text, count=1).strip()
+    return text
+
+
+_CALLOUT = re.compile(r"^\[![\w-]+\][+-]?[^\n]*(?:\n|$)")
+
+
+def _readable(text: str) -> str:
+    """Text as its author sees it: without comments and shortcodes, emoji shortcodes as emoji."""
+    text = _without_noise(text)
+    if ":" in text:
+        text = _SHORTCODE.sub(_emoji, text)
+    return text
+
+
+def _emoji(match: re.Match[str]) -> str:
+    if match.group("code") or match.group(0).startswith("$"):
+        return match.group(0)
+    import emoji  # here: only text with a shortcode needs it
+
+    shown = emoji.emojize(match.group(0), language="alias")
+    return "" if shown == match.group(0) else shown  # an unknown shortcode is dropped, never shown as `:name:`
 
 
 def _without_noise(text: str) -> str:
@@ -192,9 +488,22 @@ def _is_noise(block: _Block) -> bool:
     return block.type == "paragraph" and not _inline_text(block)
 
 
-def _marked_lists(blocks: Sequence[_Block]) -> Iterator[tuple[_Block, str]]:
-    """Lists under a marker heading (until the next heading of the same or a higher level)
-    and lists right after a marker lead-in paragraph.
+def _marker_text(heading: str) -> str:
+    """A heading's words: link targets and addresses are not read for marker words."""
+    heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+    heading = re.sub(r"\[\[[^\]|]*\|([^\]]*)\]\]", r"\1", heading)
+    return re.sub(r"<?\b[a-z][\w+.-]*://\S+|\bwww\.\S+", " ", heading, flags=re.IGNORECASE)
+
+
+def _is_marker(text: str) -> bool:
+    words = _marker_text(text)
+    return bool(_STRONG.search(words) or _WEAK.search(words))
+
+
+def _marked_blocks(blocks: Sequence[_Block], markers: list[str]) -> Iterator[tuple[_Block, str]]:
+    """Lists and paragraphs under a marker heading (until the next heading of the same or a
+    higher level), and lists right after a marker lead-in paragraph. The markers found are
+    added to `markers`.
 
     A marker heading directly followed by a heading of its own level is a divider ("## Key
     takeaways", then "## Topic one", "## Topic two"): it covers those headings, until one of a
@@ -207,30 +516,49 @@ def _marked_lists(blocks: Sequence[_Block]) -> Iterator[tuple[_Block, str]]:
     previous: _Block | None = None
     for i, block in enumerate(blocks):
         level = _heading_level(block)
+        following = blocks[i + 1] if i + 1 < len(blocks) else None
         if level:
             section = _inline_text(block)
             if in_scope and level <= scope_end:
                 in_scope, excluded_level = False, 0
             if excluded_level and level <= excluded_level:
                 excluded_level = 0
-            if not in_scope and (_STRONG.search(section) or _WEAK.search(section)):
+            if not in_scope and _is_marker(section):
+                markers.append(section)
                 in_scope = True
-                divider = i + 1 < len(blocks) and _heading_level(blocks[i + 1]) == level
+                divider = following is not None and _heading_level(following) == level
                 scope_end = level - 1 if divider else level
-            elif in_scope and not excluded_level and _NOT_KNOWLEDGE.search(section):
+            elif in_scope and not excluded_level and _NOT_KNOWLEDGE.search(_marker_text(section)):
                 excluded_level = level
-        elif block.type in _LIST_TYPES and (
-            (in_scope and not excluded_level) or (previous is not None and _is_lead_in(previous))
-        ):
-            yield block, section
+        elif block.type in _LIST_TYPES:
+            if previous is not None and _is_lead_in(previous):
+                markers.append(_inline_text(previous))
+                yield block, section
+            elif in_scope and not excluded_level and not (previous is not None and _lists_not_knowledge(previous)):
+                yield block, section
+        elif block.type == "paragraph" and in_scope and not excluded_level and section:
+            # A lead-in to the list after it ("The three rules:") is not a takeaway of its own.
+            introduces = (
+                following is not None and following.type in _LIST_TYPES and _inline_text(block).endswith((":", "："))
+            )
+            if not introduces and not _is_lead_in(block) and not _lists_not_knowledge(block):
+                yield block, section
         previous = block
+
+
+def _lists_not_knowledge(block: _Block) -> bool:
+    """A paragraph that introduces references or other lists without knowledge ("References:", "参考文献：")."""
+    if block.type != "paragraph":
+        return False
+    text = _inline_text(block).strip("*_ \t")
+    return len(text) < 60 and text.endswith((":", "：")) and bool(_NOT_KNOWLEDGE.search(text))
 
 
 def _is_lead_in(block: _Block) -> bool:
     """A paragraph that announces takeaways: "Key takeaways from the talk:", "**Summary**", "まとめ"."""
     if block.type != "paragraph":
         return False
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+|(?<=[。！？])", _inline_text(block)) if s.strip()]
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+|(?<=[。！？])", _marker_text(_inline_text(block))) if s.strip()]
     if not sentences:
         return False
     plain = sentences[-1].strip("*_ \t")
@@ -253,14 +581,31 @@ def _sections(blocks: Sequence[_Block]) -> Iterator[tuple[_Block, str, bool]]:
         section = _inline_text(block)
         if excluded_level and level <= excluded_level:
             excluded_level = 0
-        if not excluded_level and _NOT_KNOWLEDGE.search(section):
+        if not excluded_level and _NOT_KNOWLEDGE.search(_marker_text(section)):
             excluded_level = level
 
 
-def _fallback_lists(blocks: Sequence[_Block]) -> Iterator[tuple[_Block, str]]:
+def _fallback_lists(
+    blocks: Sequence[_Block], skipped: list[tuple[int, str]], body_line: int
+) -> Iterator[tuple[_Block, str]]:
+    """The lists of a note without marked ones, but for those that are not knowledge (noted in `skipped`)."""
+    previous: _Block | None = None
     for block, section, excluded in _sections(blocks):
-        if block.type in _LIST_TYPES and not excluded and not _only_links(block) and not _is_index(block):
-            yield block, section
+        if block.type in _LIST_TYPES and block.map is not None:
+            why = ""
+            if excluded:
+                why = f"under '{section}', which holds references rather than knowledge"
+            elif previous is not None and _lists_not_knowledge(previous):
+                why = f"after '{_inline_text(previous)}', which introduces references rather than knowledge"
+            elif _only_links(block):
+                why = "a list of links"
+            elif _is_index(block):
+                why = "an index of other notes (every item starts with a link)"
+            if why:
+                skipped.append((body_line + block.map[0], why))
+            else:
+                yield block, section
+        previous = block
 
 
 def _item_text(item: _Block) -> str:
@@ -317,6 +662,8 @@ class _Reader:
             elif not _is_noise(block):
                 parts.append(self._source(block, item))
         text = "\n\n".join(p for p in parts if p.strip()).strip()
+        if not children and _PLACEHOLDER.match(text):
+            return (), False  # "TBD", "- [ ] read it": nothing to remember yet
         if self.drop_links and not children and ((nested_links and all(nested_links)) or _is_link(text)):
             return (), True
         if not text:
@@ -324,7 +671,8 @@ class _Reader:
             return tuple(children), False
         assert item.map is not None
         line = self.note.body_line + item.map[0]
-        return (Takeaway(self.note, text, line, section, tuple(children)),), False
+        text, locator = locate(text)
+        return (Takeaway(self.note, text, line, section, tuple(children), locator),), False
 
     def _source(self, block: _Block, item: _Block) -> str:
         """The source lines of a non-paragraph block inside an item (code, quote, table), dedented."""

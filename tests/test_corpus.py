@@ -61,7 +61,7 @@ def test_a_reasonable_number_of_takeaways(harvest: Harvest) -> None:
     for rel, (_, takeaways) in harvest.items():
         per_folder.setdefault(rel.split("/")[0], []).append(len(takeaways))
     total = sum(sum(counts) for counts in per_folder.values())
-    assert 1500 < total < 5000, per_folder
+    assert 1500 < total < 7000, per_folder
     # Paper summaries are lists from top to bottom; book reports all have "## Key takeaways".
     assert all(per_folder["papers-I-read"]), "every paper summary yields takeaways"
     reports = [len(harvest[rel][1]) for rel in harvest if rel.startswith(("mtlynch/book", "mtlynch/retro"))]
@@ -70,14 +70,14 @@ def test_a_reasonable_number_of_takeaways(harvest: Harvest) -> None:
     assert sum(1 for n in per_folder["leonericsson"] if n) > 50
 
 
-def test_every_line_is_the_list_item_in_the_file(harvest: Harvest) -> None:
+def test_every_line_is_where_the_takeaway_starts_in_the_file(harvest: Harvest) -> None:
     for rel, (note, takeaways) in harvest.items():
         lines = _file_lines(note.path)
         for takeaway in _walk(takeaways):
-            line = lines[takeaway.line - 1]
-            assert re.match(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])(?:\s|$)", line), f"{takeaway.location}: {line!r}"
-            first = takeaway.text.split("\n")[0].strip()[:12]
-            assert first in line, f"{takeaway.location}: {first!r} not in {line!r}"
+            line = " ".join(lines[takeaway.line - 1].split())
+            # a list item, a point on a line of its own, or the line a paragraph's sentence starts on
+            first = " ".join(takeaway.text.split())[:12]
+            assert first in line or first.split()[0] in line, f"{takeaway.location}: {first!r} not in {line!r}"
             assert rel in takeaway.location
 
 
@@ -135,7 +135,8 @@ def test_retrospectives_take_highlights_and_lessons(harvest: Harvest) -> None:
 @pytest.mark.parametrize("rel", ["calculus.md", "logical fallacies.md", "depression.md", "digital gardens.md"])
 def test_maps_of_links_yield_few_takeaways(harvest: Harvest, rel: str) -> None:
     found = _takeaways(harvest, f"lesleylai-digital-garden/Concepts/{rel}")
-    assert len(found) <= 2
+    # what such a page says in its own words may be takeaways; its lists of links are not
+    assert not any(t.text.lstrip().startswith(("[", "!")) for t in _walk(found))
     assert not any(re.fullmatch(r"\W*\[\[[^\]]*\]\]\W*", t.text) for t in _walk(found))
 
 
@@ -154,12 +155,13 @@ def test_obsidian_notes_with_mixed_line_endings(harvest: Harvest) -> None:
 
 def test_japanese_summaries(harvest: Harvest) -> None:
     found = _takeaways(harvest, "ymgyt-blog/graphql-specification-2021/index.md")
-    assert found and {t.section for t in found} == {"まとめ"}
+    assert found and {t.section for t in found} == {"まとめ", "Design principles まとめ"}
     learned = _takeaways(harvest, "ymgyt-blog/fundamentals-of-software-architecture/index.md")
     assert {t.section for t in learned} == {"学んだこと"}
     assert learned[0].text == "Everything is a trade-off"
-    # "## 参考" (references) is not knowledge
-    assert not _takeaways(harvest, "ymgyt-blog/compilerbook_with_rust_1/index.md")
+    # "## 参考" (references) is not knowledge; the paragraphs under "## まとめ" are takeaways
+    compiler = _takeaways(harvest, "ymgyt-blog/compilerbook_with_rust_1/index.md")
+    assert compiler and {t.section for t in compiler} == {"まとめ"}
 
 
 def test_ml_topics_named_learning_are_not_markers(harvest: Harvest) -> None:
@@ -218,3 +220,34 @@ def test_front_matter_values(harvest: Harvest) -> None:
     assert "#memory/spaced_repetition" in spaced.tags and spaced.author == "Fernando Borretti"
     zola = harvest["ymgyt-blog/kubernetes-meetup-tokyo-23/index.md"][0]
     assert zola.tags == ("cncf", "event") and zola.year == "2019"
+
+
+def test_every_note_with_knowledge_makes_cards(capsys: pytest.CaptureFixture[str]) -> None:
+    """Per folder, the share of notes that make at least one card, and each note that makes none
+    with its reason (printed: run with -s to see it). Only drafts, index pages and pages of links
+    or tasks may make none, and each such note says why."""
+    from flashgen.config import Options
+    from flashgen.harvest import harvest_note
+
+    options = Options(paths=(CORPUS,))
+    per_folder: dict[str, list[tuple[str, int, str]]] = {}
+    for file in discover([CORPUS]):
+        if file.rel == "SOURCES.md":
+            continue
+        result = harvest_note(file, options)
+        assert result.failure is None, result.failure
+        per_folder.setdefault(file.rel.split("/")[0], []).append((file.rel, len(result.cards), result.silence))
+    report = []
+    for folder, rows in sorted(per_folder.items()):
+        made = sum(1 for _, cards, _ in rows if cards)
+        report.append(f"{folder}: {made}/{len(rows)} notes make cards ({made / len(rows):.0%})")
+        report += [f"    {rel}: {reason}" for rel, cards, reason in rows if not cards]
+    with capsys.disabled():
+        print("\n" + "\n".join(report))
+    silent = [(rel, reason) for rows in per_folder.values() for rel, cards, reason in rows if not cards]
+    assert all(reason for _, reason in silent), "a note that makes no card always says why"
+    total = sum(len(rows) for rows in per_folder.values())
+    assert len(silent) <= total * 0.06, silent  # was 138 of 431 (32%) before notes of every shape were read
+    reasons = dict(silent)
+    assert reasons["alexwendland-public-note/notes/bloom_filters.md"].startswith("is empty")  # a draft
+    assert "index of other notes" in reasons["florian-reading-notes/books/06_Secrets_of_Sand_Hill_Road/README.md"]

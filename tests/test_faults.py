@@ -433,7 +433,7 @@ def test_one_note_without_takeaways_is_counted_not_fatal(tmp_path: Path) -> None
     vault = write_notes(tmp_path / NAME, {"a.md": "- Alpha is the **first** letter.\n", "prose.md": "Only prose.\n"})
     result = _flashgen(tmp_path, "build", str(vault), "-o", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
-    assert "1 notes had no takeaways" in result.stdout
+    assert "1 note made no card: see flashgen check" in result.stdout
 
 
 def test_only_broken_notes_write_no_package(tmp_path: Path) -> None:
