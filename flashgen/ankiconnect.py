@@ -57,13 +57,15 @@ class AnkiConnect:
         if not isinstance(version, int) or version < API_VERSION:
             raise SyncError(f"AnkiConnect at {self.url} speaks version {version}; flashgen needs {API_VERSION}")
 
-    def managed(self, guids: set[str]) -> dict[str, AnkiNote]:
+    def managed(self, guids: set[str], known: Mapping[str, int] | None = None) -> dict[str, AnkiNote]:
         """flashgen's notes in Anki, recognised by their GUID.
 
         AnkiConnect shows no GUIDs, and a note's ID field is no proof: Anki's Create Copy keeps
         every field, and only the copy's GUID differs. So the notes whose ID field names one of
         `guids` are candidates, and the decks that hold them are exported (the add-on's
         `exportPackage`) to read the GUIDs of their notes; a note is flashgen's only by its GUID.
+        A note id an earlier sync recognised so (`known`: note ids never change or return) spares
+        the export for its GUID.
         """
         self.check()
         models = set(self.invoke("modelNames"))
@@ -81,14 +83,24 @@ class AnkiConnect:
                 if fields.get("ID", "") in guids:
                     cards = tuple((c, decks.get(c, "")) for c in info.get("cards", ()))
                     candidates.append((info, fields, cards))
-        if not candidates:
-            return {}
-        real = self._guids({deck for _, _, cards in candidates for _, deck in cards if deck})
+
+        def note(
+            info: dict[str, Any], guid: str, fields: dict[str, str], cards: tuple[tuple[int, str], ...]
+        ) -> AnkiNote:
+            return AnkiNote(info["noteId"], guid, info["modelName"], fields, tuple(info["tags"]), cards)
+
         found: dict[str, AnkiNote] = {}
         for info, fields, cards in candidates:
+            if known and known.get(fields["ID"]) == info["noteId"]:
+                found[fields["ID"]] = note(info, fields["ID"], fields, cards)
+        unknown = [c for c in candidates if c[1]["ID"] not in found]
+        if not unknown:
+            return found
+        real = self._guids({deck for _, _, cards in unknown for _, deck in cards if deck})
+        for info, fields, cards in unknown:
             guid = real.get(info["noteId"])
-            if guid is not None and guid in guids:
-                found[guid] = AnkiNote(info["noteId"], guid, info["modelName"], fields, tuple(info["tags"]), cards)
+            if guid is not None and guid in guids and guid not in found:
+                found[guid] = note(info, guid, fields, cards)
         return found
 
     def _guids(self, decks: set[str]) -> dict[int, str]:

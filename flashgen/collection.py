@@ -50,7 +50,8 @@ class AnkiCollection:
             self.col.close()
             self.col = None
 
-    def managed(self, guids: set[str]) -> dict[str, AnkiNote]:
+    def managed(self, guids: set[str], known: Mapping[str, int] | None = None) -> dict[str, AnkiNote]:
+        """flashgen's notes by their GUID, which the collection shows (`known` is not needed)."""
         col = self.col
         names = [n for n in (QA_MODEL_NAME, CLOZE_MODEL_NAME) if col.models.by_name(n)]
         if not names:

@@ -55,7 +55,11 @@ class AnkiNote:
 class Target(Protocol):
     """Where sync writes: a running Anki (AnkiConnect) or a collection file."""
 
-    def managed(self, guids: set[str]) -> dict[str, AnkiNote]: ...
+    def managed(self, guids: set[str], known: Mapping[str, int] | None = None) -> dict[str, AnkiNote]:
+        """flashgen's notes among `guids`, recognised by GUID; `known` holds the note ids that
+        earlier syncs recognised so, which a target that cannot see GUIDs may rely on."""
+        ...
+
     def import_package(self, path: Path) -> None: ...
     def update(self, note: AnkiNote, fields: Mapping[str, str], tags: Sequence[str]) -> None: ...
     def move(self, cards: Sequence[int], deck: str) -> None: ...
@@ -329,7 +333,7 @@ def sync(
             plan = identity.assign(
                 crop.cards, previous, clock, keep=crop.failed_notes, reserved=(foreign, ()), namespace=options.name
             )
-            anki = target.managed({i.guid for i in plan.identities})
+            anki = target.managed({i.guid for i in plan.identities}, _known_ids(state))
             # A note this package never wrote (no lock record, no sync record) is never adopted,
             # even when its GUID is one this build derived: its cards get GUIDs of their own.
             clash = {i.guid for i in plan.identities if i.guid in anki and i.guid not in known} - foreign
@@ -355,6 +359,8 @@ def sync(
             )
             for guid, item in written.items():
                 state[guid] = {"fields": fields_hash(item.card.kind, anki_fields(item)), "tags": list(item.card.tags)}
+                if guid in anki:  # recognised by its GUID: its note id tells it from copies next time
+                    state[guid]["nid"] = anki[guid].id
             for item, _ in actions.delete:
                 state.pop(item.guid, None)
             deleted = {i.guid for i, _ in actions.delete}
@@ -363,6 +369,15 @@ def sync(
             lock.write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
             cache.save()
     return SyncReport(actions, crop.notes, crop.failures, options.dry_run)
+
+
+def _known_ids(state: Mapping[str, Mapping[str, object]]) -> dict[str, int]:
+    known = {}
+    for guid, entry in state.items():
+        nid = entry.get("nid")
+        if isinstance(nid, int) and not isinstance(nid, bool):
+            known[guid] = nid
+    return known
 
 
 def _load_state(path: Path) -> dict[str, dict[str, object]]:

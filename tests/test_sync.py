@@ -554,3 +554,37 @@ def test_ankiconnect_tells_flashgens_notes_from_the_users_copies(tmp_path: Path)
             assert "exportPackage" in {r.get("action") for r in server.requests}
     finally:
         col.close()
+
+
+def test_ankiconnect_remembers_the_notes_it_recognised(tmp_path: Path) -> None:
+    """Once a note is recognised by its GUID, its note id (which never changes) spares the next
+    syncs the export, and still tells it from a copy made later."""
+    vault = write_notes(tmp_path / "vault", NOTES)
+    (tmp_path / "anki").mkdir()
+    col = Collection(str(tmp_path / "anki" / "collection.anki2"))
+    try:
+        with AnkiConnectServer(col) as server:
+            target = AnkiConnect(server.url)
+            options = load_options([vault], output=tmp_path / "out")
+
+            def exports(*args: object, **kwargs: object) -> tuple[SyncReport, int]:
+                before = len(server.requests)
+                report = sync(options, target, *args, **kwargs)  # type: ignore[arg-type]
+                return report, sum(1 for r in server.requests[before:] if r.get("action") == "exportPackage")
+
+            assert exports()[1] == 0  # nothing of flashgen's in Anki yet
+            assert exports()[1] >= 1  # the new notes are recognised by their GUIDs
+            assert exports()[1] == 0  # and then by their note ids
+            with server.lock:
+                [original] = [n for n in _notes_with(col, "ultraviolet") if n.note_type()["name"] == "flashgen Cloze"]
+                copy = _copy_note(col, original)
+                text = col.get_note(copy)["Text"]
+            (vault / "bees.md").write_text(
+                (vault / "bees.md").read_text().replace("Honey bees see", "Honey bees can see")
+            )
+            report, count = exports()
+            assert count == 0 and [n.id for _, n, _ in report.plan.update if n.id == original.id] == [original.id]
+            with server.lock:
+                assert "can see" in _plain(col.get_note(original.id)["Text"]) and col.get_note(copy)["Text"] == text
+    finally:
+        col.close()
