@@ -330,6 +330,7 @@ class _Guard:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Add the study history from this collection file (read only; Anki may be open).",
 )
+@click.option("--anki", "from_anki", is_flag=True, help="Add the study history from a running Anki (AnkiConnect).")
 def report(
     paths: tuple[Path, ...],
     page: Path,
@@ -338,12 +339,19 @@ def report(
     config_file: Path | None,
     prose: bool | None,
     collection: Path | None,
+    from_anki: bool,
 ) -> None:
     """Write one self-contained HTML page showing every card the notes in PATHS make, with the checker's advice."""
     from .overview import write_page
 
     opts = _run(load_options, paths, config_file=config_file, output=decks, name=name, prose=prose)
-    click.echo(_run(write_page, opts, page, collection))
+    click.echo(_run(write_page, opts, page, collection, _ankiconnect(opts) if from_anki else None))
+
+
+def _ankiconnect(opts: Options) -> Any:
+    from .ankiconnect import AnkiConnect
+
+    return AnkiConnect(opts.ankiconnect, os.environ.get("FLASHGEN_ANKICONNECT_KEY"))
 
 
 @main.command()
@@ -351,19 +359,29 @@ def report(
 @_output_options
 @click.option(
     "--collection",
-    required=True,
     type=click.Path(path_type=Path, dir_okay=False),
-    help="The collection file (read only: a copy is read, so Anki may be open).",
+    help="Read this collection file (a copy of it: Anki may be open). Without it, ask a running Anki.",
 )
+@click.option("--ankiconnect", "url", help="AnkiConnect address [http://127.0.0.1:8765].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def stats(paths: tuple[Path, ...], config_file: Path | None, collection: Path, fmt: str, **options: object) -> None:
-    """Read how studying the deck went and name the takeaways to look at, as path:line: why."""
+def stats(
+    paths: tuple[Path, ...],
+    config_file: Path | None,
+    collection: Path | None,
+    url: str | None,
+    fmt: str,
+    **options: object,
+) -> None:
+    """Read how studying the deck went and name the takeaways to look at, as path:line: why.
+
+    Reads the collection file given, or else a running Anki through AnkiConnect; writes to neither.
+    """
     from dataclasses import asdict
 
     from .statistics import checker_views, study
 
-    opts = _run(load_options, paths, config_file=config_file, **options)
-    found = _run(study, opts, collection)
+    opts = _run(load_options, paths, config_file=config_file, ankiconnect=url, **options)
+    found = _run(study, opts, collection, None if collection else _ankiconnect(opts))
     _, problems = _run(run_check, opts)
     views = checker_views(found.findings, problems)
     if fmt == "json":

@@ -17,12 +17,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cards import Card
 from .config import Options
 from .errors import SourceProblem
 from .package import CLOZE_TEMPLATES, CSS, QA_TEMPLATES
 from .statistics import Study, TakeawayStudy
+
+if TYPE_CHECKING:
+    from .ankiconnect import AnkiConnect
 
 MAX_EMBEDDED_IMAGE = 2 * 2**20  # a bigger image is shown by its name, to keep the page light
 _EMBEDDED_TYPES = {
@@ -362,14 +366,16 @@ loading nothing from the network, does not include.</p>
 """
 
 
-def write_page(options: Options, target: Path, collection: Path | None = None) -> str:
+def write_page(
+    options: Options, target: Path, collection: Path | None = None, client: AnkiConnect | None = None
+) -> str:
     """Build the cards in memory (no deck is written), write the page atomically, and say what it holds."""
     from .build import check
     from .lock import write_atomic
     from .statistics import study as read_study
 
     crop, problems = check(options)
-    found = read_study(options, collection) if collection is not None else None
+    found = read_study(options, collection, client) if collection is not None or client is not None else None
     text = page(
         crop.cards,
         problems,

@@ -16,11 +16,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .config import Options
 from .errors import FlashgenError, SourceProblem
 from .lock import Record
+
+if TYPE_CHECKING:
+    from .ankiconnect import AnkiConnect
 
 # What makes a takeaway worth a look. Anki's own leech threshold is 8 lapses; these name the cards
 # that are on their way there, or that the learner gave up on.
@@ -170,6 +173,37 @@ def _cards_of(col: Any, wanted: set[str]) -> dict[str, list[CardStudy]]:
     return found
 
 
+def read_ankiconnect(client: AnkiConnect, guids: Iterable[str]) -> dict[str, list[CardStudy]]:
+    """The same through a running Anki's AnkiConnect add-on. Only reading actions are sent; the
+    notes are recognised by their GUID as sync recognises them, so a user's copy never counts."""
+    notes = client.managed(set(guids))
+    owner = {card_id: note.guid for note in notes.values() for card_id, _ in note.cards}
+    leeches = {note.guid for note in notes.values() if "leech" in (t.lower() for t in note.tags)}
+    card_ids = sorted(owner)
+    infos: list[dict[str, Any]] = client.invoke("cardsInfo", cards=card_ids) if card_ids else []
+    logs: dict[str, list[dict[str, Any]]] = client.invoke("getReviewsOfCards", cards=card_ids) if card_ids else {}
+    found: dict[str, list[CardStudy]] = {}
+    for info in infos:
+        guid = owner.get(info.get("cardId", 0))
+        if guid is None:
+            continue
+        answers = tuple(int(r["ease"]) for r in logs.get(str(info["cardId"]), []) if int(r.get("type", 0)) < 4)
+        found.setdefault(guid, []).append(
+            CardStudy(
+                guid=guid,
+                ordinal=int(info.get("ord", 0)) + 1,
+                reviews=int(info.get("reps", 0)),
+                lapses=int(info.get("lapses", 0)),
+                ease=int(info.get("factor", 0)) // 10,
+                interval=max(int(info.get("interval", 0)), 0),
+                suspended=int(info.get("queue", 0)) == -1,
+                leech=guid in leeches,
+                answers=answers,
+            )
+        )
+    return found
+
+
 # ---------------------------------------------------------------- judging
 
 
@@ -249,14 +283,21 @@ def _finding(study: TakeawayStudy, norm: float) -> Finding | None:
     )
 
 
-def study(options: Options, collection: Path) -> Study:
-    """Read the study of this deck's notes (the lock file names them) from a collection file."""
+def study(options: Options, collection: Path | None = None, client: AnkiConnect | None = None) -> Study:
+    """Read the study of this deck's notes (the lock file names them) from a collection file, or
+    else through AnkiConnect (`client`)."""
     from . import lock
 
     if not options.lock_path.is_file():
         raise StatsError(f"{options.lock_path}: no lock file; build the deck first (flashgen build)")
     records = lock.load(options.lock_path).records
-    held = read_collection(collection, (r.guid for r in records if r.status == "active"))
+    guids = [r.guid for r in records if r.status == "active"]
+    if collection is not None:
+        held = read_collection(collection, guids)
+    elif client is not None:
+        held = read_ankiconnect(client, guids)
+    else:
+        raise StatsError("say where the study history is: --collection FILE, or a running Anki (AnkiConnect)")
     return assess(records, held)
 
 

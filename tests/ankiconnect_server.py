@@ -502,6 +502,18 @@ class _Actions:
         return result
 
     @_action
+    def getReviewsOfCards(self, cards: list[int | str]) -> dict[str, list[dict[str, Any]]]:
+        """Each card's review log, oldest first, keyed by the card id as a string (the add-on's shape)."""
+        result: dict[str, list[dict[str, Any]]] = {}
+        for cid in cards:
+            rows = self.col.db.all(
+                "select id, usn, ease, ivl, lastIvl, factor, time, type from revlog where cid = ? order by id", int(cid)
+            )
+            keys = ("id", "usn", "ease", "ivl", "lastIvl", "factor", "time", "type")
+            result[str(cid)] = [dict(zip(keys, row, strict=True)) for row in rows]
+        return result
+
+    @_action
     def addNote(self, note: dict[str, Any]) -> int:
         anki_note, deck_id = self._create_note(note)
         self.col.add_note(anki_note, deck_id)

@@ -162,3 +162,47 @@ def test_a_rewritten_takeaway_keeps_its_history_and_leaves_the_list(
     assert reviews_after == reviews_before  # history kept
     found = study(load_options([notes], output=out), Path(col.path))
     assert [f.location for f in found.findings] == ["owls.md:6"]  # still failing: its history is its own
+
+
+def test_stats_through_ankiconnect_match_the_collection_and_ignore_copies(
+    tmp_path: Path, run_build: Builder, anki: Anki
+) -> None:
+    """The same figures through a running Anki (AnkiConnect, on the real collection), with read
+    actions only; a copy the user made of a flashgen note (same fields, new GUID) and failed again
+    and again is not flashgen's, so it names no takeaway."""
+    from flashgen.ankiconnect import AnkiConnect
+
+    from .ankiconnect_server import AnkiConnectServer
+
+    notes = write_notes(tmp_path / "notes", {"owls.md": OTHER})
+    out = tmp_path / "decks"
+    run_build(notes, output=out)
+    anki.import_package(out / "notes.apkg")
+    col = anki.col
+    _answer(col, {}, CardAnswer.EASY)
+    by_line = _guids_by_line(out / "notes.lock.json", "owls.md")
+    original = col.get_note(_note_id(col, by_line[5][0]))
+    copy = col.new_note(original.note_type())  # Anki's Create Copy: every field, a new GUID
+    for index, value in enumerate(original.fields):
+        copy.fields[index] = value
+    col.add_note(copy, original.cards()[0].did)
+    _answer(col, {}, CardAnswer.EASY)
+    _lapse(col, copy.guid, 5)
+    _lapse(col, by_line[6][0], 4)
+
+    options = load_options([notes], output=out)
+    with AnkiConnectServer(col) as server:
+        through_anki = study(options, client=AnkiConnect(server.url))
+        actions = {request["action"] for request in server.requests}
+    assert [f.location for f in through_anki.findings] == ["owls.md:6"]
+    assert through_anki.findings == study(options, Path(col.path)).findings
+    writes = actions - {
+        "version",
+        "modelNames",
+        "findNotes",
+        "notesInfo",
+        "cardsInfo",
+        "exportPackage",
+        "getReviewsOfCards",
+    }
+    assert writes == set()
