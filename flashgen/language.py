@@ -459,6 +459,8 @@ _CLOSING_MARKUP = re.compile(r"^(?:\*\*|__|\*|_|~~|==|`|\]\([^)]*\)|\))+")
 _CONTINUATION = re.compile(r"^[a-z、，,;；:：]")
 _AFTER_QUOTE = re.compile(r"[」』）)]$")
 _HIRAGANA = re.compile(r"^[\u3040-\u309f]")
+# ... and so does any piece after a quote inside a sentence (only a sentence that is all quote ends with 」).
+_OPENING_QUOTE = re.compile(r"^[「『(（]")
 
 
 def sentences(text: str, lang: str | None = None) -> list[str]:
@@ -486,7 +488,7 @@ def sentences(text: str, lang: str | None = None) -> list[str]:
             continue
         if out and (
             _CONTINUATION.match(piece)
-            or (_AFTER_QUOTE.search(out[-1]) and _HIRAGANA.match(piece))
+            or (_AFTER_QUOTE.search(out[-1]) and (_HIRAGANA.match(piece) or not _OPENING_QUOTE.match(out[-1])))
             or _inside_math_or_code(out[-1], len(out[-1]))
         ):
             joiner = "" if _CJK_RUN.search(out[-1][-1:]) or _AFTER_QUOTE.search(out[-1]) else " "

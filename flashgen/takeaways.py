@@ -454,6 +454,8 @@ def _readable(text: str) -> str:
     text = _without_noise(text)
     if ":" in text:
         text = _SHORTCODE.sub(_emoji, text)
+        if "\0" in text:  # unknown shortcodes, dropped with the space before them
+            text = re.sub(r"[ \t]*\0", "", text).strip()
     return text
 
 
@@ -463,7 +465,7 @@ def _emoji(match: re.Match[str]) -> str:
     import emoji  # here: only text with a shortcode needs it
 
     shown = emoji.emojize(match.group(0), language="alias")
-    return "" if shown == match.group(0) else shown  # an unknown shortcode is dropped, never shown as `:name:`
+    return "\0" if shown == match.group(0) else shown  # an unknown shortcode is dropped, never shown as `:name:`
 
 
 def _without_noise(text: str) -> str:

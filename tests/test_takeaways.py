@@ -27,6 +27,8 @@ CASES = sorted(GOLDEN.glob("*.md"))
 
 def _record(takeaway: Takeaway) -> dict[str, Any]:
     record: dict[str, Any] = {"text": takeaway.text, "line": takeaway.line, "section": takeaway.section}
+    if takeaway.locator:
+        record["locator"] = takeaway.locator
     if takeaway.children:
         record["children"] = [_record(c) for c in takeaway.children]
     return record
@@ -199,3 +201,114 @@ def test_any_text_gives_takeaways_on_real_lines(body: str, offset: int) -> None:
 
 def _walk(takeaways: tuple[Takeaway, ...]) -> list[Takeaway]:
     return [t for top in takeaways for t in (top, *_walk(top.children))]
+
+
+# --- issue 16: takeaways in any shape, what is not knowledge, locators, text as the author sees it ---
+
+
+def test_sentences_keep_names_abbreviations_and_decimals_whole() -> None:
+    from flashgen.language import sentences
+
+    assert sentences("John C. Maxwell wrote it. Use tools, e.g. a hammer. It is 3.5 m tall! Is it? Yes.") == [
+        "John C. Maxwell wrote it.",
+        "Use tools, e.g. a hammer.",
+        "It is 3.5 m tall!",
+        "Is it?",
+        "Yes.",
+    ]
+    assert sentences("**Bold point.** Then another one.") == ["**Bold point.**", "Then another one."]
+    assert sentences("これは文です。彼は「はい。」と言った。") == ["これは文です。", "彼は「はい。」と言った。"]
+    assert sentences("圆周率约为3.14。它是无理数！") == ["圆周率约为3.14。", "它是无理数！"]
+
+
+def test_segments_never_cut_a_word() -> None:
+    from flashgen.language import language_of, segments, word_boundaries
+
+    assert language_of("机器学习") == "zh" and language_of("所有権は難しい") == "ja" and language_of("plain") == "en"
+    chinese = "机器学习是人工智能的一个分支"
+    assert "人工智能" in segments(chinese)
+    assert "".join(segments(chinese)) == chinese
+    cuts = word_boundaries(chinese)
+    assert chinese.index("人工智能") in cuts and chinese.index("工智能") not in cuts  # never 人|工智能
+    japanese = "Rustの所有権は難しいが、GPT-4で学ぶ。"
+    assert "".join(segments(japanese)) == japanese
+    assert "所有権は" in segments(japanese) and "GPT-4" in segments(japanese)
+    assert japanese.index("権") not in word_boundaries(japanese)  # never 所有|権
+
+
+@pytest.mark.parametrize(
+    ("item", "text", "locator"),
+    [
+        ("pg 19: Habits compound.", "Habits compound.", "p. 19"),
+        ("p. 19 - Habits compound.", "Habits compound.", "p. 19"),
+        ("(p. 19) Habits compound.", "Habits compound.", "p. 19"),
+        ("Habits compound (p. 19).", "Habits compound.", "p. 19"),
+        ("Habits compound - pp. 19-21", "Habits compound", "pp. 19–21"),
+        ("loc 1234: Habits compound.", "Habits compound.", "loc. 1234"),
+        ("Location 1234 - Habits compound.", "Habits compound.", "loc. 1234"),
+        ("[12:34] Habits compound.", "Habits compound.", "12:34"),
+        ("1:02:03 - Habits compound.", "Habits compound.", "1:02:03"),
+        ("Page 2 of the report says habits compound.", "Page 2 of the report says habits compound.", ""),
+        ("1:1 mappings are bijections.", "1:1 mappings are bijections.", ""),
+    ],
+)
+def test_page_and_place_prefixes_are_locators(item: str, text: str, locator: str) -> None:
+    [found] = extract(note(f"## Key takeaways\n\n- {item}\n"))
+    assert (found.text, found.locator) == (text, locator)
+
+
+def test_the_locator_is_on_the_back_never_asked(anki: Any, run_build: Any, tmp_path: Path) -> None:
+    from .conftest import write_notes
+
+    vault = write_notes(
+        tmp_path / "book", {"habits.md": "## Key takeaways\n\n- pg 19: Habits **compound** like interest.\n"}
+    )
+    report = run_build(vault)
+    anki.import_package(report.package)
+    found = anki.notes()
+    assert found
+    for card in found:  # a cloze and a question: neither asks for the page, both show it
+        fields = dict(card.items())
+        asked = fields.get("Text") or fields.get("Question", "")
+        assert "19" not in asked and "pg" not in asked
+        assert "p. 19" in fields["Extra"]
+
+
+def test_marker_words_in_a_link_target_are_not_markers() -> None:
+    found = extract(note("- context\n\n## [Reading](https://example.com/key-takeaways)\n\n- an item\n"))
+    assert texts(found) == ["context", "an item"]  # both lists: no marker heading narrowed them
+    marked = extract(note("- context\n\n## [Key takeaways](https://example.com/notes)\n\n- an item\n"))
+    assert texts(marked) == ["an item"]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("# Title\n\n## To write\n", "is empty"),
+        ("- [Paper](https://a.example)\n- [Code](https://b.example)\n", "a list of links"),
+        (
+            "- [[alpha]] - the first letter of the Greek alphabet\n- [[beta]] - the second letter\n",
+            "an index of other notes",
+        ),
+        ("- TBD\n- TODO\n", "a to-do or placeholder list"),
+        ("- Author: James Clear\n- Pages: 320\n- Publisher: Avery\n", "a list of metadata"),
+        ("## References\n\n- Smith, 2019. A paper.\n", "under 'References'"),
+        ("Short.\n", "no takeaways found: looked for"),
+    ],
+)
+def test_a_note_without_takeaways_says_why(body: str, reason: str) -> None:
+    from flashgen.takeaways import explain
+
+    assert extract(note(body)) == ()
+    assert reason in explain(note(body))
+
+
+def test_a_note_with_takeaways_has_no_reason() -> None:
+    from flashgen.takeaways import explain
+
+    assert explain(note("- A takeaway.\n")) == ""
+
+
+def test_emoji_shortcodes_are_emoji_and_markers_are_gone() -> None:
+    found = extract(note("## Key takeaways\n\n- :bulb: An idea :unknown_code_here: <!--more--> here.\n"))
+    assert texts(found) == ["💡 An idea here."]
