@@ -10,12 +10,13 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
@@ -202,8 +203,16 @@ def no_cycle_collection() -> Iterator[None]:
 
 
 def _context() -> BaseContext | None:
-    # fork starts workers in milliseconds and shares the loaded modules; elsewhere, the default.
-    try:
+    """How worker processes start. fork starts them in milliseconds and shares the loaded modules,
+    but only a process with no other thread may fork: a lock another thread held at that moment
+    (rich's refresh thread, watchfiles, an AnkiConnect call) stays held forever in the child. With
+    other threads alive, the workers come from a fork server, a fresh single-threaded process that
+    has loaded flashgen's text stages once."""
+    methods = get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
         return get_context("fork")
-    except ValueError:
-        return None
+    if "forkserver" in methods:
+        context = get_context("forkserver")
+        context.set_forkserver_preload(["flashgen.harvest"])
+        return context
+    return None
