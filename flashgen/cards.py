@@ -133,8 +133,10 @@ def _rendered(
         front = html(draft.front)
         deletions: tuple[str, ...] = ()
         if draft.kind == "cloze":
-            if not _CLOZE_NUMBER.search(front):
-                continue  # never a cloze note without a deletion: Anki would give it no card
+            if not render.cloze_numbers(front):
+                if _CLOZE_NUMBER.search(front):  # sanitising removed the end of a deletion
+                    media.warn("a cloze deletion lost its end once its HTML was sanitised; no cloze card made")
+                continue  # never a cloze note without a whole deletion: Anki would answer "No cloze found"
             if draft.role != "cloze:explicit":
                 deletions = tuple(language.html_to_text(d) for d in _DELETION.findall(front))
         back, extra = html(draft.back), html(draft.extra)

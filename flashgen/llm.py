@@ -8,28 +8,39 @@ fails, keeps its rule-made cards, with a warning.
 
 Responses are cached beside the lock file (`NAME.llm.json`, keyed by model, prompt version and
 the takeaway), so users can commit them: rebuilding unchanged notes sends no request and gives
-identical cards. The API key is sent in a header and appears nowhere else.
+identical cards. Only answers are cached, never a failure: a takeaway whose request failed is
+asked again on the next build. The cache is read like any input: a damaged entry is ignored
+with a warning naming the file.
+
+The API key is sent in a header to the configured address and appears nowhere else: redirects
+are not followed (the key would go with them), an answer that holds the key is refused, and
+every error message is scrubbed of it. Each request has an overall deadline (`timeout`): a
+server that sends one byte a second cannot hold a build.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import html
+import http.client
 import json
 import os
 import random
 import re
+import socket
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import cards as cards_stage
-from . import quality
+from . import quality, render
 from .drafts import Draft, number_roles, plain
 from .errors import FlashgenError, SourceProblem
 from .harvest import Harvest
@@ -123,10 +134,12 @@ def refine(
     crop: Harvest, settings: Settings, cache_path: Path, *, progress: Progress | None = None
 ) -> tuple[Harvest, Stats]:
     """Replace each takeaway's rule-made cards with the model's, where the model's pass the checks."""
+    _check(settings)
     groups: dict[int, list[cards_stage.Card]] = {}
     for card in crop.cards:
         groups.setdefault(id(card.takeaway), []).append(card)
-    cache = _load_cache(cache_path)
+    cache, warnings = _load_cache(cache_path, settings.api_key)
+    warnings[:0] = crop.warnings
     stats = Stats()
     keys = {
         g: cache_key(settings, made[0].takeaway.full_text, made[0].takeaway.note.title) for g, made in groups.items()
@@ -136,24 +149,23 @@ def refine(
     budget = len(misses) if settings.max_requests is None else max(0, settings.max_requests)
     asked, skipped = misses[:budget], misses[budget:]
     client = _Client(settings, stats)
-    answers = client.ask_all([_messages(groups[g]) for g in asked], progress)
-    for group, answer in zip(asked, answers, strict=True):
-        cache[keys[group]] = answer
-    warnings: list[SourceProblem] = list(crop.warnings)
+    answers = dict(zip(asked, client.ask_all([_messages(groups[g]) for g in asked], progress), strict=True))
+    for group, answer in answers.items():
+        if "content" in answer:  # never a failure: the next build asks again
+            cache[keys[group]] = answer
     made: list[cards_stage.Card] = []
     for group, rule_cards in groups.items():
         takeaway = rule_cards[0].takeaway
-        cached = cache.get(keys[group])
-        if cached is None:  # over the request budget
+        found = answers.get(group) or cache.get(keys[group])
+        if found is None:  # over the request budget
             stats.fallbacks += 1
             stats.retry_later += 1
             made.extend(rule_cards)
             continue
-        answer = cached
-        cards, problem = _validated(answer, rule_cards)
+        cards, problem = _validated(found, rule_cards, settings.api_key)
         if problem:
             stats.fallbacks += 1
-            stats.retry_later += bool(answer.get("transient"))
+            stats.retry_later += "error" in found
             warnings.append(SourceProblem(takeaway.note.path, takeaway.line, f"{problem}; kept the rule-made cards"))
             made.extend(rule_cards)
         else:
@@ -170,6 +182,19 @@ def refine(
         )
     _save_cache(cache_path, cache)
     return replace(crop, cards=tuple(made), warnings=tuple(warnings)), stats
+
+
+def _check(settings: Settings) -> None:
+    """Settings no request could be sent with: an error before any is tried (never a failure per
+    takeaway, and never the key in a message)."""
+    if not re.match(r"https?://[^/?#\s]", settings.base_url, re.IGNORECASE):
+        raise LLMError(f"the language model's base URL must start with http:// or https:// (not {settings.base_url!r})")
+    key = settings.api_key
+    if re.search(r"[\x00-\x1f\x7f]", key) or not key.isascii():
+        raise LLMError(
+            "the API key (FLASHGEN_LLM_API_KEY or OPENAI_API_KEY) holds a line break, a control or a "
+            "non-ASCII character, which no HTTP header can carry; check the variable"
+        )
 
 
 def _messages(cards: Sequence[cards_stage.Card]) -> list[dict[str, str]]:
@@ -189,7 +214,7 @@ def _messages(cards: Sequence[cards_stage.Card]) -> list[dict[str, str]]:
 
 
 def _validated(
-    answer: dict[str, Any], rule_cards: Sequence[cards_stage.Card]
+    answer: dict[str, Any], rule_cards: Sequence[cards_stage.Card], api_key: str = ""
 ) -> tuple[tuple[cards_stage.Card, ...], str]:
     """The model's cards for one takeaway, or why they cannot be used."""
     if "error" in answer:
@@ -211,7 +236,11 @@ def _validated(
     if not any(d.kind == "basic" for d in kept):
         reason = f"failed the checks ({'; '.join(rejected)})" if rejected else "had no question/answer card"
         return (), f"the language model's cards {reason}"
-    cards = cards_stage.from_drafts(rule_cards[0], number_roles(kept))
+    made = cards_stage.from_drafts(rule_cards[0], number_roles(kept))
+    # What is checked is what Anki will get: the fields once rendered and sanitised.
+    if any(_holds_key(text, api_key) for c in made for text in (c.front, c.back, c.extra)):
+        return (), "the language model's answer held the API key; refused"
+    cards = tuple(c for c in made if c.kind == "basic" or render.cloze_numbers(c.front))
     if not any(c.kind == "basic" for c in cards):
         return (), "the language model's cards were empty once sanitised"
     return cards, ""
@@ -309,8 +338,16 @@ class _Client:
         return answers
 
     def ask(self, messages: list[dict[str, str]]) -> dict[str, Any]:
-        """One takeaway's answer: {"content": ...} or {"error": ...} (errors are cached too, so a
-        takeaway the model cannot handle is not asked again on every build)."""
+        """One takeaway's answer: {"content": ...} or {"error": ...}, with no trace of the API key."""
+        answer = self._ask(messages)
+        key = self.settings.api_key
+        if "content" in answer and _holds_key(answer["content"], key):
+            return {"error": "the answer held the API key; refused"}
+        if "error" in answer and key:
+            answer["error"] = str(answer["error"]).replace(key, "[API key]")
+        return answer
+
+    def _ask(self, messages: list[dict[str, str]]) -> dict[str, Any]:
         body = {
             "model": self.settings.model,
             "messages": messages,
@@ -322,6 +359,7 @@ class _Client:
         if self.settings.api_key:
             headers["Authorization"] = f"Bearer {self.settings.api_key}"
         url = self.settings.base_url.rstrip("/") + "/chat/completions"
+        timeout = self.settings.timeout
         last = "no answer"
         for attempt in range(self.settings.retries):
             if self.unreachable:
@@ -329,18 +367,25 @@ class _Client:
             with self.lock:
                 self.stats.requests += 1
             try:
-                request = urllib.request.Request(url, data=payload, headers=headers)
-                with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:
-                    reply = json.loads(response.read().decode("utf-8"))
+                reply = json.loads(_post(url, payload, headers, timeout).decode("utf-8"))
                 content = reply["choices"][0]["message"]["content"]
                 if not isinstance(content, str):
                     raise ValueError("no message content")
                 return {"content": content}
             except urllib.error.HTTPError as exc:
+                exc.close()
                 last = f"HTTP {exc.code}"
+                if 300 <= exc.code < 400:
+                    return {
+                        "error": f"the server answered HTTP {exc.code}, a redirect; flashgen follows none (the API "
+                        "key would go with it): set the base URL to the address the server means"
+                    }
                 if exc.code not in (408, 409, 429) and exc.code < 500:
                     return {"error": last}  # the model refuses this request: asking again will not help
                 _sleep(attempt, exc.headers.get("Retry-After"))
+            except TimeoutError:
+                last = f"timed out after {timeout:g} s"
+                _sleep(attempt, None)
             except urllib.error.URLError as exc:
                 reason = getattr(exc, "reason", exc)
                 if isinstance(reason, ConnectionRefusedError) or "refused" in str(reason).lower():
@@ -348,12 +393,130 @@ class _Client:
                     return {"error": "unreachable", "transient": True}
                 last = f"{reason}"
                 _sleep(attempt, None)
-            except (TimeoutError, OSError) as exc:
-                last = f"timed out after {self.settings.timeout:g} s" if isinstance(exc, TimeoutError) else str(exc)
+            except http.client.HTTPException as exc:  # a broken answer: cut short, a bad status line
+                last = f"the answer broke off ({type(exc).__name__})"
+                _sleep(attempt, None)
+            except OSError as exc:
+                last = str(exc.strerror or exc)
                 _sleep(attempt, None)
             except (ValueError, KeyError, IndexError, TypeError):
                 return {"error": "the reply was not a chat completion"}
         return {"error": f"{last} after {self.settings.retries} attempts", "transient": True}
+
+
+def _holds_key(text: str, key: str) -> bool:
+    """Whether `text` shows the API key: as it is, once HTML or JSON escapes are read, or once
+    markup is stripped."""
+    if not key:
+        return False
+    if key in text or key in html.unescape(text) or key in render.plain_text(text):
+        return True
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return False
+    return any(_holds_key(s, key) for s in _strings(decoded))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _post(url: str, payload: bytes, headers: dict[str, str], timeout: float) -> bytes:
+    """POST `payload` and read the whole answer within `timeout` seconds overall; redirects are
+    not followed (urllib would send the Authorization header to wherever they point)."""
+    deadline = _Deadline(timeout)
+    opener = urllib.request.build_opener(_HTTP(deadline), _HTTPS(deadline), _NoRedirect())
+    request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
+    with deadline:
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                body: bytes = response.read()
+        except (OSError, http.client.HTTPException):
+            if deadline.expired:
+                raise TimeoutError from None
+            raise
+    if deadline.expired:
+        raise TimeoutError
+    return body
+
+
+class _Deadline:
+    """Shuts the sockets of one request down when its time is up: a socket timeout bounds each
+    read, not the sum of them, so a server sending one byte a second would otherwise never end."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(seconds, 0.001), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched(base: type[http.client.HTTPConnection], deadline: _Deadline) -> type[http.client.HTTPConnection]:
+    class Watched(base):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            super().connect()
+            deadline.watch(self.sock)
+
+    return Watched
+
+
+class _HTTP(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(http.client.HTTPConnection, self.deadline), req)
+
+
+class _HTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(http.client.HTTPSConnection, self.deadline), req)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the 3xx answer is then an HTTPError
 
 
 def _sleep(attempt: int, retry_after: str | None) -> None:
@@ -364,20 +527,41 @@ def _sleep(attempt: int, retry_after: str | None) -> None:
     time.sleep(min(wait, 10.0) + random.uniform(0, 0.05))
 
 
-def _load_cache(path: Path) -> dict[str, dict[str, Any]]:
+def _load_cache(path: Path, api_key: str = "") -> tuple[dict[str, dict[str, Any]], list[SourceProblem]]:
+    """The cached answers, each an object with the model's text; what is damaged is left out,
+    with a warning naming the file (and the line of the entry)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") == CACHE_FORMAT and isinstance(data.get("responses"), dict):
-            return dict(data["responses"])
-    except (OSError, ValueError, AttributeError):
-        pass
-    return {}
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, []
+    except (OSError, ValueError) as exc:
+        return {}, [SourceProblem(path, 0, f"cannot read the language model's cache ({exc}); ignored")]
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}, [SourceProblem(path, 0, "damaged language model cache (not JSON); ignored, answers are asked again")]
+    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT or not isinstance(data.get("responses"), dict):
+        return {}, [SourceProblem(path, 0, f"not a language model cache of format {CACHE_FORMAT}; ignored")]
+    kept: dict[str, dict[str, Any]] = {}
+    problems: list[SourceProblem] = []
+    for key, entry in data["responses"].items():
+        if isinstance(entry, dict) and set(entry) == {"content"} and isinstance(entry["content"], str):
+            if _holds_key(entry["content"], api_key):
+                problems.append(SourceProblem(path, _line_of(text, key), "an answer held the API key; removed"))
+            else:
+                kept[key] = {"content": entry["content"]}
+        elif not (isinstance(entry, dict) and "error" in entry):  # a failure an older flashgen kept
+            problems.append(SourceProblem(path, _line_of(text, key), f"damaged entry {key!r} ignored"))
+    return kept, problems
+
+
+def _line_of(text: str, key: str) -> int:
+    at = text.find(json.dumps(key))
+    return text.count("\n", 0, at) + 1 if at >= 0 else 0
 
 
 def _save_cache(path: Path, cache: dict[str, dict[str, Any]]) -> None:
-    # Transient failures (the server was down) are not kept: the next build asks again.
-    kept = {k: v for k, v in cache.items() if not v.get("transient")}
-    text = json.dumps({"format": CACHE_FORMAT, "responses": kept}, indent=1, sort_keys=True, ensure_ascii=False)
+    text = json.dumps({"format": CACHE_FORMAT, "responses": cache}, indent=1, sort_keys=True, ensure_ascii=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text + "\n")

@@ -180,6 +180,27 @@ def defuse(fragment: str) -> str:
     return "".join(pieces)
 
 
+_CLOZE_TOKEN = re.compile(r"\{\{c(\d+)::|\}\}")
+
+
+def cloze_numbers(fragment: str) -> tuple[int, ...]:
+    """The numbers of the cloze deletions in `fragment`, as Anki reads them; none when one is
+    opened and never closed (sanitising dropped its end: Anki would answer "No cloze found")."""
+    opened: list[int] = []
+    found: set[int] = set()
+    for match in _CLOZE_TOKEN.finditer(fragment):
+        if match.group(1) is not None:
+            opened.append(int(match.group(1)))
+        elif opened:
+            found.add(opened.pop())
+    return () if opened else tuple(sorted(found))
+
+
+def plain_text(fragment: str) -> str:
+    """The text a field shows, without its markup (and without the breaks `defuse` adds)."""
+    return html.unescape(re.sub(r"<[^>]*>", "", fragment)).replace(_BREAK, "")
+
+
 def _refused(text: str) -> Iterator[tuple[int, str]]:
     """Where each refused command or tag starts in `text`, and what it is."""
     for match in _ACTIVE.finditer(text):

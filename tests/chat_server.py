@@ -55,6 +55,9 @@ class Reply:
     object (with ``finish_reason``). ``raw``, when set, is sent verbatim instead (and wins
     over ``content``). ``delay`` seconds pass before anything is sent; if the server stops
     meanwhile the connection is simply closed. ``headers`` are added to the response.
+    ``drip`` seconds pass between the bytes of the body (a server that never times out a
+    client's socket read but takes forever); ``length``, when set, is the Content-Length
+    announced whatever the body's size (a body cut short).
     """
 
     status: int = 200
@@ -63,6 +66,8 @@ class Reply:
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     finish_reason: str = "stop"
+    drip: float = 0.0
+    length: int | None = None
 
     @classmethod
     def ok(cls, content: Any = "", *, finish_reason: str = "stop") -> Reply:
@@ -89,6 +94,25 @@ class Reply:
     def malformed(cls, body: bytes = b'{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [') -> Reply:
         """A 200 whose body is not valid JSON (truncated by default)."""
         return cls(raw=body)
+
+    @classmethod
+    def dripping(cls, seconds_per_byte: float, content: Any = "") -> Reply:
+        """A 200 completion whose body comes one byte every ``seconds_per_byte``."""
+        reply = cls.ok(content)
+        reply.drip = seconds_per_byte
+        return reply
+
+    @classmethod
+    def cut_short(cls, content: Any = "", missing: int = 10) -> Reply:
+        """A 200 completion whose Content-Length announces ``missing`` bytes more than are sent."""
+        reply = cls.ok(content)
+        reply.length = -missing  # relative: resolved against the body when it is sent
+        return reply
+
+    @classmethod
+    def redirect(cls, location: str, status: int = 302) -> Reply:
+        """A redirect to ``location`` (another server, another origin)."""
+        return cls(status=status, raw=b"", headers={"Location": location})
 
     @classmethod
     def slow(cls, seconds: float, content: Any = "") -> Reply:
@@ -226,12 +250,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
         headers = {"Content-Type": "application/json", **reply.headers}
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+        length = len(body) if reply.length is None else reply.length
+        self.send_header("Content-Length", str(len(body) - length if length < 0 else length))
         self.send_header("Connection", "close")
         self.close_connection = True
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up first
             self.end_headers()
-            self.wfile.write(body)
+            if not reply.drip:
+                self.wfile.write(body)
+                return
+            self.wfile.flush()
+            for index in range(len(body)):
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+                try:
+                    self._wait(reply.drip)
+                except _Closed:
+                    return
 
 
 class _HTTPServer(ThreadingHTTPServer):

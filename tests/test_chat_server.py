@@ -267,3 +267,26 @@ def test_responder_exception_becomes_500_and_is_kept() -> None:
     assert status == 500
     assert "scripting bug" in json.loads(body)["error"]["message"]
     assert [str(e) for e in server.errors] == ["scripting bug"]
+
+
+def test_hostile_replies_drip_cut_short_and_redirect() -> None:
+    """The replies issue 15's client tests need: a body one byte at a time, a body shorter than its
+    Content-Length, and a redirect to another server."""
+    import http.client
+
+    with ChatServer(Reply.dripping(0.01, "slow")) as server:
+        started = time.monotonic()
+        status, _, body = call(server, chat_body("x"))
+        assert status == 200 and content_of(body) == "slow"
+        assert time.monotonic() - started >= 0.01 * len(body) * 0.8
+    with ChatServer(Reply.cut_short("short", missing=7)) as server:
+        payload = json.dumps(chat_body("x")).encode()
+        request = urllib.request.Request(server.base_url + "/chat/completions", data=payload)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            announced = int(response.headers["Content-Length"])
+            with pytest.raises(http.client.IncompleteRead) as cut:
+                response.read()
+        assert len(cut.value.partial) == announced - 7
+    with ChatServer(Reply.redirect("http://127.0.0.1:9/v1/chat/completions", 307)) as server:
+        status, headers, _ = call(server, chat_body("x"))
+        assert status == 307 and headers["Location"] == "http://127.0.0.1:9/v1/chat/completions"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -120,15 +122,21 @@ def test_llm_cards_validated_cached_and_imported(tmp_path: Path, anki: Anki, mon
             if path.is_file():
                 assert KEY.encode() not in path.read_bytes(), path
 
-        # Second build: unchanged notes send no request, except the takeaway that timed out.
+        # Second build: unchanged notes send no request, except the takeaways whose request
+        # failed (timed out, a broken body): failures are never cached.
         server.reset()
         again = build(_options(vault, out, server, llm_timeout=5.0))
         asked = [json.loads(r["body"]["messages"][1]["content"])["takeaway"] for r in server.chat_requests]
-        assert asked == ["The Golgi apparatus packages proteins into vesicles."]
-        assert again.llm.cached == 6
+        assert sorted(asked) == [
+            "Chloroplasts capture light energy in plant cells.",
+            "The Golgi apparatus packages proteins into vesicles.",
+        ]
+        assert again.llm.cached == 5
         server.reset()
         third = build(_options(vault, out, server))
-        assert server.chat_requests == [] and third.plan["added"] == 0 and third.plan["updated"] == 0
+        asked = [json.loads(r["body"]["messages"][1]["content"])["takeaway"] for r in server.chat_requests]
+        assert asked == ["Chloroplasts capture light energy in plant cells."]  # still broken
+        assert third.plan["added"] == 0 and third.plan["updated"] == 0
 
 
 def test_llm_cards_keep_their_identity_when_regenerated(tmp_path: Path) -> None:
@@ -197,3 +205,216 @@ def test_card_quality_benchmark_scores_llm_cards(tmp_path: Path, monkeypatch: py
     assert deck.takeaways == 1 and deck.takeaways_with_a_good_card == 1.0 and empty == 0 and leaked == 0
     _, rule_probes, _, _ = card_quality.score_folder(vault, "rules")
     assert not any(p.role.startswith("llm") for p in rule_probes)
+
+
+# ---------------------------------------------------------------- issue 15: what a hostile or broken server can do
+
+ONE = "- Mitochondria make most of the cell's ATP through oxidative phosphorylation.\n"
+
+
+def _everything_written(out: Path) -> list[tuple[Path, bytes]]:
+    return [(p, p.read_bytes()) for p in sorted(out.rglob("*")) if p.is_file()]
+
+
+def _assert_key_nowhere(out: Path, anki: Anki, report: object, key: str = KEY) -> None:
+    for path, data in _everything_written(out):  # the package, the lock, NAME.llm.json, the state folder
+        assert key.encode() not in data, path
+        assert key.encode("utf-16-le") not in data, path
+    for note in anki.notes():
+        for text in note.fields:
+            assert key not in text and key not in re.sub(r"<[^>]+>|\u200b", "", text), text
+    for text in [str(w) for w in report.warnings] + [report.summary()]:  # type: ignore[attr-defined]
+        assert key not in text
+
+
+def test_an_answer_that_holds_the_api_key_reaches_no_output(
+    tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLASHGEN_LLM_API_KEY", KEY)
+    vault = write_notes(
+        tmp_path / "vault",
+        {
+            "cell.md": ONE
+            + "- Ribosomes translate messenger RNA into proteins.\n"
+            + "- Lysosomes digest worn-out organelles with acid hydrolases.\n"
+        },
+    )
+    out = tmp_path / "out"
+    echoed = {
+        "cards": [
+            {"type": "qa", "question": "Which organelle makes most of a cell's ATP?", "answer": f"Mitochondria {KEY}"},
+        ]
+    }
+    escaped = json.dumps(
+        {"cards": [{"type": "qa", "question": "What do ribosomes translate into proteins?", "answer": f"*{KEY}*"}]}
+    ).replace(KEY[:4], "".join(f"\\u{ord(c):04x}" for c in KEY[:4]))  # the key as JSON escapes
+    responder = ScriptedResponder(
+        {
+            "Mitochondria make": Reply.ok(echoed),
+            "Ribosomes translate": Reply.ok(escaped),
+            "Lysosomes digest": Reply.error(400, f"bad key {KEY}"),
+        }
+    )
+    with ChatServer(responder, api_key=KEY) as server:
+        report = build(_options(vault, out, server))
+    anki.import_package(report.package)
+    _assert_key_nowhere(out, anki, report)
+    warned = " ".join(str(w) for w in report.warnings)
+    assert warned.count("held the API key; refused") == 2, warned
+    assert report.llm.generated == 0 and len(anki.notes()) >= 3  # the rule-made cards instead
+
+
+def test_a_cached_answer_that_holds_the_api_key_is_removed(
+    tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache written by an older flashgen, or committed by someone else, may hold the key."""
+    monkeypatch.setenv("FLASHGEN_LLM_API_KEY", KEY)
+    vault = write_notes(tmp_path / "vault", {"cell.md": ONE})
+    out = tmp_path / "out"
+    with ChatServer(ScriptedResponder({}, default=Reply.ok(GOOD)), api_key=KEY) as server:
+        build(_options(vault, out, server))
+        cache = out / "vault.llm.json"
+        data = json.loads(cache.read_text())
+        [key] = data["responses"]
+        data["responses"][key] = {"content": json.dumps({"cards": [{"type": "qa", "question": "Q?", "answer": KEY}]})}
+        cache.write_text(json.dumps(data))
+        (vault / "cell.md").write_text(ONE + "- Ribosomes translate messenger RNA into proteins.\n")
+        report = build(_options(vault, out, server))
+    anki.import_package(report.package)
+    _assert_key_nowhere(out, anki, report)
+    assert any("vault.llm.json" in str(w) and "held the API key; removed" in str(w) for w in report.warnings)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_to_another_origin_gets_no_key_and_is_not_used(
+    tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    monkeypatch.setenv("FLASHGEN_LLM_API_KEY", KEY)
+    vault = write_notes(tmp_path / "vault", {"cell.md": ONE})
+    elsewhere_says = {"cards": [{"type": "qa", "question": "Which organelle makes ATP?", "answer": "Mitochondria"}]}
+    with (
+        ChatServer(Reply.ok(elsewhere_says)) as elsewhere,
+        ChatServer(Reply.redirect(elsewhere.base_url + "/chat/completions", status), api_key=KEY) as server,
+    ):
+        report = build(_options(vault, tmp_path / "out", server))
+        assert server.chat_requests  # asked the configured server
+        assert not any("Authorization" in r["headers"] for r in elsewhere.requests)
+        assert elsewhere.requests == []  # redirects are not followed at all
+    anki.import_package(report.package)
+    assert not any("Which organelle makes ATP?" in " ".join(n.fields) for n in anki.notes())
+    assert any(f"cell.md:1: the language model failed (the server answered HTTP {status}, a redirect" in str(w)
+               for w in report.warnings), report.warnings  # fmt: skip
+
+
+def test_a_server_dripping_bytes_cannot_outlast_the_timeout(tmp_path: Path) -> None:
+    vault = write_notes(tmp_path / "vault", {"cell.md": ONE})
+    finished: list[object] = []
+    with ChatServer(Reply.dripping(0.1, GOOD)) as server:  # about 40 s for the whole answer
+        started = time.monotonic()
+        worker = threading.Thread(
+            target=lambda: finished.append(build(_options(vault, tmp_path / "out", server, llm_timeout=0.5))),
+            daemon=True,
+        )
+        worker.start()
+        worker.join(30)
+        took = time.monotonic() - started
+    assert finished, "the build waited for the server"
+    # three attempts of 0.5 s each and the waits between them (0.5 s, 1 s, 2 s)
+    assert took < 15, took
+    assert any("timed out after 0.5 s after 3 attempts" in str(w) for w in finished[0].warnings)  # type: ignore[attr-defined]
+
+
+def test_a_body_shorter_than_its_length_is_a_warning(tmp_path: Path, anki: Anki) -> None:
+    vault = write_notes(tmp_path / "vault", {"cell.md": ONE})
+    with ChatServer(Reply.cut_short(GOOD)) as server:
+        report = build(_options(vault, tmp_path / "out", server))
+    assert any("cell.md:1:" in str(w) and "broke off (IncompleteRead) after 3 attempts" in str(w)
+               for w in report.warnings), report.warnings  # fmt: skip
+    anki.import_package(report.package)
+    assert anki.notes()  # the rule-made cards
+
+
+@pytest.mark.parametrize(
+    "responses",
+    [
+        {"a": 5, "b": "text", "c": {"content": 3}, "d": [1], "e": {"content": "x", "more": 1}},
+        [1, 2],
+        None,
+    ],
+)
+def test_a_damaged_cache_is_ignored_with_a_warning_naming_it(tmp_path: Path, responses: object) -> None:
+    vault = write_notes(tmp_path / "vault", {"cell.md": ONE})
+    out = tmp_path / "out"
+    out.mkdir()
+    cache = out / "vault.llm.json"
+    cache.write_text(json.dumps({"format": 1, "responses": responses}, indent=1) if responses else "{broken")
+    with ChatServer(ScriptedResponder({}, default=Reply.ok(GOOD))) as server:
+        report = build(_options(vault, out, server))
+        assert len(server.chat_requests) == 1
+    assert report.llm.generated == 1
+    warned = [str(w) for w in report.warnings if "vault.llm.json" in str(w)]
+    assert warned, report.warnings
+    if isinstance(responses, dict):
+        assert len(warned) == len(responses) and all("damaged entry" in w for w in warned)
+        assert re.match(r".*vault\.llm\.json:4: damaged entry 'a' ignored", warned[0]), warned
+    # the cache is whole again
+    assert [set(v) for v in json.loads(cache.read_text())["responses"].values()] == [{"content"}]
+
+
+def test_a_cloze_that_sanitising_breaks_is_not_used(tmp_path: Path, anki: Anki) -> None:
+    vault = write_notes(tmp_path / "vault", {"cell.md": ONE})
+    broken = {
+        "cards": [
+            {"type": "qa", "question": "Which organelle makes most of a cell's ATP?", "answer": "Mitochondria"},
+            {"type": "cloze", "text": "Mitochondria make ATP through {{c1::oxidative phosphorylation<svg>}}."},
+        ]
+    }
+    with ChatServer(Reply.ok(broken)) as server:
+        report = build(_options(vault, tmp_path / "out", server))
+    anki.import_package(report.package)
+    for note in anki.notes('"note:flashgen Cloze"'):
+        for card in note.cards():
+            assert "No cloze" not in card.question() and "{{c" not in card.question(), note.fields
+    assert any("Which organelle makes most" in " ".join(n.fields) for n in anki.notes())
+    assert report.llm.generated == 1
+
+
+def test_math_in_answers_is_defused_too(tmp_path: Path, anki: Anki) -> None:
+    from .test_security import DENIED, mathjax_commands
+
+    vault = write_notes(tmp_path / "vault", {"loss.md": "- The loss $L$ is minimised by gradient descent.\n"})
+    answer = {
+        "cards": [
+            {
+                "type": "qa",
+                "question": r"What minimises the loss $\href{javascript:alert(1)}{L}$ \(\style{color:red}{L}\)?",
+                "answer": r"gradient descent",
+            }
+        ]
+    }
+    with ChatServer(Reply.ok(answer)) as server:
+        report = build(_options(vault, tmp_path / "out", server))
+    anki.import_package(report.package)
+    assert report.llm.generated == 1, report.warnings
+    sides = [s for n in anki.notes() for c in n.cards() for s in (c.question(), c.answer())]
+    assert any("gradient descent" in s for s in sides)
+    for side in sides:
+        assert not set(mathjax_commands(side)) & DENIED, side
+
+
+def test_an_api_key_no_header_can_carry_is_an_error_before_any_request(tmp_path: Path) -> None:
+    vault = write_notes(tmp_path / "vault", {"cell.md": ONE})
+    out = tmp_path / "out"
+    bad = "sk-first-line\nsecond-line-secret"
+    with ChatServer(Reply.ok(GOOD)) as server:
+        result = CliRunner().invoke(
+            main,
+            ["build", str(vault), "-o", str(out), "--generator", "llm"],
+            env={"FLASHGEN_LLM_BASE_URL": server.base_url, "FLASHGEN_LLM_API_KEY": bad},
+        )
+        assert server.chat_requests == []
+    assert result.exit_code == 2, result.output
+    assert "API key" in result.stderr and "line break" in result.stderr
+    assert "second-line-secret" not in result.output + result.stderr
+    cache = out / "vault.llm.json"
+    assert not cache.exists() or "error" not in cache.read_text()

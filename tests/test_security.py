@@ -175,3 +175,18 @@ def test_a_long_line_of_markup_defuses_in_linear_time() -> None:
 
     took(1000)
     assert took(400_000) < 8 * took(100_000) + 0.05
+
+
+def test_a_cloze_that_sanitising_breaks_makes_no_broken_card(anki: Anki, run_build: Builder, tmp_path: Path) -> None:
+    """HTML the sanitiser drops with its content can take a deletion's end with it."""
+    vault = write_notes(
+        tmp_path / "vault",
+        {"n.md": "- Working {{c1::memory<svg>}} holds seven items.\n- A {{c1::cache<script>x</script>}} here.\n"},
+    )
+    report = run_build(vault)
+    anki.import_package(report.package)
+    for note in anki.notes('"note:flashgen Cloze"'):
+        for card in note.cards():
+            assert "No cloze" not in card.question(), note.fields
+    assert any("n.md:1: a cloze deletion lost its end" in str(w) for w in report.warnings), report.warnings
+    assert any("{{c1::cache}}" in n.fields[0] for n in anki.notes('"note:flashgen Cloze"'))
