@@ -12,11 +12,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import Signature, Stamp, signature, state_paths
 from .config import Options
 from .errors import BusyError, NothingToBuild, OutputError, SourceProblem
 from .notes import NoteFile, find_notes
 from .report import PLAN_ORDER, Change, Report
+from .state import Manifest, Signature, Stamp, StatePaths, Summary, new_stamp, prepare, signature, state_paths
 
 # The stages are imported when a build has work to do: a build that finds nothing changed
 # reads one small file and should not pay for loading the parsers.
@@ -30,43 +30,50 @@ LOCK_TIMEOUT = 120.0  # seconds a build waits for another build of the same deck
 def build(options: Options, *, now: int | None = None, prune: bool = False, progress: Progress | None = None) -> Report:
     """Build the package and lock file for `options`; return what happened."""
     files = find_notes(options.paths, options.output)
-    state = state_paths(options.output, options.name)
-    stamp_path = state.stamp
+    paths = state_paths(options.output, options.name)
     note_signatures = {str(f.path): signature(f.path) for f in files}
-    if not options.dry_run and not prune:
-        unchanged = _unchanged(options, stamp_path, note_signatures)
+    stamp, notice = Stamp.load(paths)
+    notices = [notice] if notice else []
+    if stamp is not None and not options.dry_run and not prune and stamp.current and stamp.key == options.cache_key():
+        unchanged = _unchanged(options, stamp, note_signatures)
         if unchanged is not None:
             return unchanged
         if options.generator == "rules":
-            report = _incremental(options, stamp_path, files, note_signatures, now)
+            report = _incremental(options, stamp, paths, files, note_signatures, now)
             if report is not None:
                 return report
-    from .cache import Cache
     from .harvest import harvest, no_cycle_collection
+    from .state import Cache
 
-    cache = Cache.load(state.cache, options.cache_key())
+    cache = Cache.load(paths, options.cache_key())
     crop = harvest(options, files, cache=cache, progress=progress)
+    if cache.notice:
+        notices.append(cache.notice)
     crop, llm_stats = refine(options, crop, progress)
     if not crop.cards and not crop.failures:
         raise NothingToBuild(
             f"no takeaways found in {crop.notes} notes; mark them with a heading such as "
             "'Key takeaways' or write them as a bulleted list"
         )
+    # The package is written again unless the state vouches for it: it is the one this build
+    # wrote last (a package copied or committed from elsewhere is never taken as up to date).
+    vouched = stamp is not None and dict(stamp.outputs) == _outputs(options) and None not in stamp.outputs.values()
     with _output_lock(options), no_cycle_collection():
-        report = _under_lock(options, crop, now, prune)
+        report, manifest = _under_lock(options, crop, now, prune, vouched)
+        report = replace(report, notices=tuple(notices))
         if llm_stats is not None:
             report = replace(report, llm=llm_stats)
         if not options.dry_run:
             cache.save()
-            if llm_stats is not None and llm_stats.retry_later:
-                Stamp.remove(stamp_path)  # the model must be asked again next time
-            else:
-                # The images the cards show are inputs too: a changed image must rebuild.
-                media = {str(m.path): signature(m.path) for c in crop.cards for m in c.media}
-                # What each note that made its cards held, and each image's content (which its
-                # media name tells): a file touched but not changed is then no change.
-                digests = {**crop.digests, **{str(m.path): m.name for c in crop.cards for m in c.media}}
-                _stamp(options, stamp_path, {**note_signatures, **media}, report, digests)
+            # The images the cards show are inputs too: a changed image must rebuild.
+            media = {str(m.path): signature(m.path) for c in crop.cards for m in c.media}
+            # What each note that made its cards held, and each image's content (which its
+            # media name tells): a file touched but not changed is then no change.
+            digests = {**crop.digests, **{str(m.path): m.name for c in crop.cards for m in c.media}}
+            retry = llm_stats is not None and llm_stats.retry_later  # the model must be asked again
+            _stamp(options, paths, {**note_signatures, **media}, report, digests, manifest, current=not retry)
+        else:
+            cache.close()
     return report
 
 
@@ -89,15 +96,19 @@ def refine(options: Options, crop: Harvest, progress: Progress | None = None) ->
 def _outputs(options: Options) -> dict[str, Signature | None]:
     """The files a build writes, whose signatures tell whether anyone changed them since."""
     state = state_paths(options.output, options.name)
-    return {str(p): signature(p) for p in (options.package_path, options.lock_path, state.database, state.manifest)}
+    return {str(p): signature(p) for p in (options.package_path, options.lock_path, state.database)}
 
 
 def _incremental(
-    options: Options, stamp_path: Path, files: Sequence[NoteFile], notes: dict[str, Signature | None], now: int | None
+    options: Options,
+    stamp: Stamp,
+    paths: StatePaths,
+    files: Sequence[NoteFile],
+    notes: dict[str, Signature | None],
+    now: int | None,
 ) -> Report | None:
     """Redo only the notes that changed, when the last build's state allows it; None otherwise."""
-    stamp = Stamp.load(stamp_path)
-    if stamp is None or stamp.key != options.cache_key() or None in stamp.outputs.values():
+    if None in stamp.outputs.values():
         return None
     from . import incremental
 
@@ -110,13 +121,14 @@ def _incremental(
             return None  # someone changed the deck or its state since: build in full
         if not redo and not vanished:  # only touched (a sync, a checkout): the deck is up to date
             report = _from_stamp(options, stamp)
-            _stamp(options, stamp_path, {**stamp.notes, **notes, **found.images}, report, stamp.digests)
+            notes = {**stamp.notes, **notes, **found.images}
+            _stamp(options, paths, notes, report, stamp.digests, stamp.manifest)
             return report
         import sqlite3
 
         from . import lock
 
-        delta = incremental.rebuild(options, redo, vanished, int(time.time()) if now is None else now)
+        delta = incremental.rebuild(options, redo, vanished, int(time.time()) if now is None else now, stamp.manifest)
         if delta is None:
             return None
         plan = delta.plan
@@ -126,28 +138,26 @@ def _incremental(
             try:
                 incremental.write(options, delta)
                 lock.write_lines(options.lock_path, delta.lock_lines())
-                incremental.save_manifest(options, delta.manifest)
             except sqlite3.DatabaseError:
                 return None  # the saved database is damaged (a crash of the machine): nothing written, build in full
             except OSError as exc:
                 where = exc.filename2 or exc.filename or options.package_path
                 raise OutputError(f"cannot write {where}: {exc.strerror or exc}") from None
         entries = delta.manifest.values()
-        anki_notes = sum(e["anki_notes"] for e in entries)
         counts = {k: plan.count(k) for k in PLAN_ORDER}  # type: ignore[arg-type]
         # Notes outside the redone ones are unchanged, but for those of takeaways removed earlier.
         counts["unchanged"] += sum(
-            e["anki_notes"] - e["gone"] for rel, e in delta.manifest.items() if rel not in delta.affected
+            e.anki_notes - e.gone for rel, e in delta.manifest.items() if rel not in delta.affected
         )
         report = Report(
             notes=len(files),
-            takeaways=sum(e["takeaways"] for e in entries),
-            anki_notes=anki_notes,
-            anki_cards=sum(e["anki_cards"] for e in entries),
+            takeaways=sum(e.takeaways for e in entries),
+            anki_notes=sum(e.anki_notes for e in entries),
+            anki_cards=sum(e.anki_cards for e in entries),
             failures=incremental.problems(delta.manifest, "failures"),
             warnings=incremental.problems(delta.manifest, "warnings"),
-            without_takeaways=tuple(sorted(rel for rel, e in delta.manifest.items() if e["empty"])),
-            silent=tuple(sorted((rel, e["silent"]) for rel, e in delta.manifest.items() if e.get("silent"))),
+            without_takeaways=tuple(sorted(rel for rel, e in delta.manifest.items() if e.empty)),
+            silent=tuple(sorted((rel, e.silent) for rel, e in delta.manifest.items() if e.silent)),
             plan=counts,
             changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),
             package=options.package_path,
@@ -156,68 +166,92 @@ def _incremental(
             parsed=delta.crop.parsed,
             incremental=True,
         )
-        media = {file: signature(Path(file)) for e in entries for _, file in e["media"]}
+        media = {file: signature(Path(file)) for e in entries for _, file in e.media}
         # Content hashes: the last build's for notes not redone; for those redone, of what their
         # cards were made from (a note that failed gets none: it is read again next time).
         redone = {str(f.path) for f in redo}
         digests = {name: value for name, value in stamp.digests.items() if name in notes and name not in redone}
         digests.update(delta.crop.digests)
-        digests.update((file, name) for e in entries for name, file in e["media"])
-        _stamp(options, stamp_path, {**notes, **media}, report, digests)
+        digests.update((file, name) for e in entries for name, file in e.media)
+        _stamp(options, paths, {**notes, **media}, report, digests, delta.manifest)
     return report
 
 
-def _unchanged(options: Options, stamp_path: Path, notes: dict[str, Signature | None]) -> Report | None:
+def _unchanged(options: Options, stamp: Stamp, notes: dict[str, Signature | None]) -> Report | None:
     """The last build's report, when no note, option or output has changed since it."""
-    stamp = Stamp.load(stamp_path)
-    if stamp is None or stamp.key != options.cache_key():
-        return None
     inputs = dict(notes)
     inputs.update({path: signature(Path(path)) for path in stamp.notes if path not in notes})  # images
-    if dict(stamp.notes) != inputs:
+    if stamp.notes != inputs:
         return None
-    if dict(stamp.outputs) != _outputs(options) or None in stamp.outputs.values():
+    if stamp.outputs != _outputs(options) or None in stamp.outputs.values():
         return None
     return _from_stamp(options, stamp)
 
 
 def _from_stamp(options: Options, stamp: Stamp) -> Report:
     """The report of a build that finds the deck up to date: the last build's, nothing to do."""
-    summary = dict(stamp.summary)
+    summary = stamp.summary
     plan = {k: 0 for k in PLAN_ORDER}
-    plan["unchanged"] = summary["anki_notes"]
+    plan["unchanged"] = summary.anki_notes
     return Report(
-        notes=summary["notes"],
-        takeaways=summary["takeaways"],
-        anki_notes=summary["anki_notes"],
-        anki_cards=summary["anki_cards"],
-        failures=tuple(summary["failures"]),
-        warnings=tuple(summary["warnings"]),
-        without_takeaways=tuple(summary["without_takeaways"]),
-        silent=tuple((rel, reason) for rel, reason in summary.get("silent", ())),
+        notes=summary.notes,
+        takeaways=summary.takeaways,
+        anki_notes=summary.anki_notes,
+        anki_cards=summary.anki_cards,
+        failures=_problems(summary.failures),
+        warnings=_problems(summary.warnings),
+        without_takeaways=tuple(summary.without_takeaways),
+        silent=tuple((rel, reason) for rel, reason in summary.silent),
         plan=plan,
         package=options.package_path,
         lock=options.lock_path,
     )
 
 
+def _problems(found: Sequence[tuple[str, int, str]]) -> tuple[SourceProblem, ...]:
+    return tuple(SourceProblem(Path(path), line, message) for path, line, message in found)
+
+
 def _stamp(
-    options: Options, path: Path, notes: dict[str, Signature | None], report: Report, digests: Mapping[str, str]
+    options: Options,
+    paths: StatePaths,
+    notes: dict[str, Signature | None],
+    report: Report,
+    digests: Mapping[str, str],
+    manifest: Manifest,
+    *,
+    current: bool = True,
 ) -> None:
-    if None in notes.values():
-        Stamp.remove(path)
-        return
-    summary = {
-        "notes": report.notes,
-        "takeaways": report.takeaways,
-        "anki_notes": report.anki_notes,
-        "anki_cards": report.anki_cards,
-        "failures": list(report.failures),
-        "warnings": list(report.warnings),
-        "without_takeaways": list(report.without_takeaways),
-        "silent": [list(pair) for pair in report.silent],
-    }
-    Stamp(options.cache_key(), notes, _outputs(options), summary, digests).save(path)  # type: ignore[arg-type]
+    """Write the state that lets the next build skip work (`current`: the deck is up to date with
+    `notes`; a note that could not be looked at means it is not)."""
+
+    def problems(found: Sequence[SourceProblem]) -> list[tuple[str, int, str]]:
+        return [(str(p.path), p.line, p.message) for p in found]
+
+    summary = Summary(
+        report.notes,
+        report.takeaways,
+        report.anki_notes,
+        report.anki_cards,
+        problems(report.failures),
+        problems(report.warnings),
+        list(report.without_takeaways),
+        [(rel, reason) for rel, reason in report.silent],
+    )
+    stamp = new_stamp(
+        paths,
+        options.cache_key(),
+        current=current and None not in notes.values(),
+        notes=notes,
+        outputs=_outputs(options),
+        summary=summary,
+        digests=dict(digests),
+        manifest=manifest,
+    )
+    if stamp is None:
+        Stamp.remove(paths)
+    else:
+        stamp.save(paths)
 
 
 @contextmanager
@@ -241,8 +275,10 @@ def _output_lock(options: Options) -> Iterator[None]:
         guard.release()
 
 
-def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -> Report:
-    from . import identity, lock, package
+def _under_lock(
+    options: Options, crop: Harvest, now: int | None, prune: bool, vouched: bool
+) -> tuple[Report, Manifest]:
+    from . import identity, incremental, lock, package
 
     previous = lock.load(options.lock_path)
     clock = int(time.time()) if now is None else now
@@ -250,11 +286,11 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
     exported = plan.identities
     written = False
     state = state_paths(options.output, options.name)
-    missing = not options.package_path.exists() or not state.database.exists() or not state.manifest.exists()
+    missing = not vouched or not options.package_path.exists() or not state.database.exists()
     if not options.dry_run and exported and (plan.changed or missing):
         write_deck(options, crop, plan, now)
         written = True
-    return Report(
+    report = Report(
         notes=crop.notes,
         takeaways=crop.takeaways,
         anki_notes=len(exported),
@@ -271,19 +307,20 @@ def _under_lock(options: Options, crop: Harvest, now: int | None, prune: bool) -
         dry_run=options.dry_run,
         parsed=crop.parsed,
     )
+    return report, incremental.manifest(crop, plan)
 
 
 def write_deck(options: Options, crop: Harvest, plan: identity.Plan, now: int | None) -> None:
-    """Write the package, the lock file and the state for the next incremental build, in that
-    order (a crash between two writes leaves files the next build notices and rebuilds)."""
-    from . import incremental, lock, package
+    """Write the package (keeping its database for the next incremental build) and the lock file,
+    in that order (a crash between the two leaves files the next build notices and rebuilds)."""
+    from . import lock, package
 
     _remove_stale_temporaries(options)
     try:
-        keep = state_paths(options.output, options.name).database
-        package.write(plan.identities, options.package_path, timestamp=now, keep_database=keep)
+        paths = state_paths(options.output, options.name)
+        prepare(paths)
+        package.write(plan.identities, options.package_path, timestamp=now, keep_database=paths.database)
         lock.write_lines(options.lock_path, lock.lines(plan.records()))
-        incremental.save_manifest(options, incremental.manifest(crop, plan))
     except OSError as exc:
         where = exc.filename2 or exc.filename or options.package_path  # os.replace: (temporary, final)
         raise OutputError(f"cannot write {where}: {exc.strerror or exc}") from None
@@ -295,7 +332,7 @@ def _remove_stale_temporaries(options: Options) -> None:
         for stale in options.output.glob(pattern):
             stale.unlink(missing_ok=True)
     # (with a `-journal` file that a build of an earlier version could leave beside one)
-    for stale in (options.output / ".flashgen").glob(f".{options.name}.*.tmp*"):
+    for stale in state_paths(options.output, options.name).folder.glob(f".{options.name}.*.tmp*"):
         stale.unlink(missing_ok=True)
 
 

@@ -52,8 +52,8 @@ def _print_report(report: Report, *, changes: bool = False, quiet: bool = False)
             click.echo(str(change))
     for problem in report.failures:
         click.echo(f"error: {problem}", err=True)
-    for problem in report.warnings:
-        click.echo(f"warning: {problem}", err=True)
+    for warning in (*report.notices, *map(str, report.warnings)):
+        click.echo(f"warning: {warning}", err=True)
     if changes:
         for line in report.silent_lines():
             click.echo(line)
@@ -164,8 +164,8 @@ def watch(paths: tuple[Path, ...], config_file: Path | None, quiet: bool, **opti
         for problem in outcome.failures:
             click.echo(f"error: {problem}", err=True)
         if not quiet:
-            for problem in outcome.warnings:
-                click.echo(f"warning: {problem}", err=True)
+            for warning in (*outcome.notices, *map(str, outcome.warnings)):
+                click.echo(f"warning: {warning}", err=True)
         click.echo(f"[{stamp}] plan: {outcome.plan_line()}" + (f" -> {outcome.package}" if outcome.written else ""))
 
     _run(load)  # a bad configuration stops here, before watching

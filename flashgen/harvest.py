@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -22,10 +21,10 @@ from pathlib import Path
 
 from . import cards as cards_stage
 from . import notes, takeaways
-from .cache import Cache, digest
 from .config import Options
 from .errors import SourceError, SourceProblem
 from .notes import find_notes
+from .state import Cache, decode_result, digest, encode_result
 
 PARALLEL_FROM = 400  # notes to parse before a second process pays for its start
 AHEAD = 3  # chunks of 50 notes in flight for each worker process
@@ -100,10 +99,19 @@ def _harvest_chunk(files: Sequence[notes.NoteFile], options: Options) -> list[tu
     return out
 
 
-def _harvest_pickled(files: Sequence[notes.NoteFile], options: Options) -> list[tuple[bytes, str | None]]:
-    """`_harvest_chunk` in a worker process: each result pickled on its own, so that the cache
-    can write the bytes as they came rather than pickle the cards again."""
-    return [(pickle.dumps(result, 5), made_from) for result, made_from in _harvest_chunk(files, options)]
+Sent = tuple[bytes | NoteResult, str | None]  # a result from a worker process, and its digest
+
+
+def _harvest_encoded(files: Sequence[notes.NoteFile], options: Options) -> list[Sent]:
+    """`_harvest_chunk` in a worker process: each result encoded as the cache stores it, so that
+    the cache can write the bytes as they came rather than encode the cards again."""
+    out: list[Sent] = []
+    for result, made_from in _harvest_chunk(files, options):
+        try:
+            out.append((encode_result(result), made_from))
+        except UnicodeEncodeError:  # a file name that is not UTF-8: sent pickled, not cached
+            out.append((result, made_from))
+    return out
 
 
 def harvest(
@@ -147,9 +155,9 @@ def harvest(
         # The workers parse (their collector runs); this process only gathers their acyclic results.
         with no_cycle_collection(), ProcessPoolExecutor(workers, _context(), initializer=gc.enable) as pool:
             # A few chunks ahead of the one gathered, not all: results waiting to be read cost memory.
-            pending: deque[tuple[list[int], Future[list[tuple[bytes, str | None]]]]] = deque()
+            pending: deque[tuple[list[int], Future[list[Sent]]]] = deque()
             for chunk in chunks:
-                pending.append((chunk, pool.submit(_harvest_pickled, [files[i] for i in chunk], options)))
+                pending.append((chunk, pool.submit(_harvest_encoded, [files[i] for i in chunk], options)))
                 if len(pending) > AHEAD * workers:
                     _gather(*pending.popleft(), collect)
             while pending:
@@ -178,11 +186,14 @@ def harvest(
 
 def _gather(
     chunk: list[int],
-    future: Future[list[tuple[bytes, str | None]]],
+    future: Future[list[Sent]],
     collect: Callable[[int, NoteResult, str | None, bytes | None], None],
 ) -> None:
-    for index, (blob, made_from) in zip(chunk, future.result(), strict=True):
-        collect(index, pickle.loads(blob), made_from, blob)
+    for index, (sent, made_from) in zip(chunk, future.result(), strict=True):
+        if isinstance(sent, bytes):
+            collect(index, decode_result(sent), made_from, sent)
+        else:
+            collect(index, sent, made_from, None)
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Incremental rebuilds: when a few notes changed, redo only their part of the deck.
 
-A build leaves, beside its package and lock file, the package's collection database
-(`.flashgen/NAME.anki2`) and a manifest of what each note made (`.flashgen/NAME.notes.json`).
+A build leaves, beside its package and lock file, the package's collection database and a
+manifest of what each note made (both in the state folder, see `state`).
 When the next build finds its outputs untouched since then (the stamp says so) and only a few
 notes changed, it reads and matches only the changed and removed notes, replaces their rows in a
 copy of that database, and passes every other lock line through unparsed. The result is the deck
@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import lock
-from .cache import Signature, digest, signature, state_paths
 from .config import Options
 from .errors import SourceError, SourceProblem
 from .lock import Order, atomic_path
 from .media import media_name
 from .notes import NoteFile, read_bytes
+from .state import Manifest, NoteEntry, Signature, digest, signature, state_paths
 
 # The stages are imported by the functions that redo notes: `changes` alone, which finds that
 # notes were only touched, must not pay for loading the parsers.
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from .identity import Plan
 
 MAX_SHARE = 0.2  # above this share of changed notes, a full build costs about the same
-Manifest = dict[str, dict[str, Any]]  # note path -> what it made (see `manifest`)
 
 
 def manifest(crop: Harvest, plan: Plan) -> Manifest:
@@ -43,40 +42,30 @@ def manifest(crop: Harvest, plan: Plan) -> Manifest:
 
     out: Manifest = {}
 
-    def entry(path: str) -> dict[str, Any]:
-        return out.setdefault(
-            path,
-            {
-                "takeaways": 0,
-                "anki_notes": 0,
-                "anki_cards": 0,
-                "gone": 0,  # of those, notes of takeaways no longer in the note (removed, retired)
-                "media": [],
-                "failures": [],
-                "warnings": [],
-                "empty": False,
-                "silent": "",  # why the note made no card
-            },
-        )
+    def entry(path: str) -> NoteEntry:
+        found = out.get(path)
+        if found is None:
+            found = out[path] = NoteEntry()
+        return found
 
     for item in plan.identities:
         e = entry(item.record.path)
-        e["anki_notes"] += 1
-        e["anki_cards"] += package.card_count(item)
-        e["gone"] += item.status in ("removed", "retired")
+        e.anki_notes += 1
+        e.anki_cards += package.card_count(item)
+        e.gone += item.status in ("removed", "retired")
         for m in item.card.media:
-            if [m.name, str(m.path)] not in e["media"]:
-                e["media"].append([m.name, str(m.path)])
+            if (m.name, str(m.path)) not in e.media:
+                e.media.append((m.name, str(m.path)))
     for rel, count in crop.takeaways_by_note.items():
-        entry(rel)["takeaways"] = count
+        entry(rel).takeaways = count
     for rel in crop.without_takeaways:
-        entry(rel)["empty"] = True
+        entry(rel).empty = True
     for rel, reason in crop.silent:
-        entry(rel)["silent"] = reason
+        entry(rel).silent = reason
     for problem, rel in zip(crop.failures, crop.failure_notes, strict=True):
-        entry(rel)["failures"].append([str(problem.path), problem.line, problem.message])
+        entry(rel).failures.append((str(problem.path), problem.line, problem.message))
     for problem, rel in crop.warning_notes:
-        entry(rel)["warnings"].append([str(problem.path), problem.line, problem.message])
+        entry(rel).warnings.append((str(problem.path), problem.line, problem.message))
     return out
 
 
@@ -260,16 +249,16 @@ def _records(path: Path) -> Iterator[str]:
     raise ValueError("a lock file cut short")
 
 
-def rebuild(options: Options, redo: Sequence[NoteFile], vanished: Sequence[str], now: int) -> Delta | None:
-    """Redo the changed notes against the saved state; None when the state cannot be used.
+def rebuild(
+    options: Options, redo: Sequence[NoteFile], vanished: Sequence[str], now: int, manifest_before: Manifest
+) -> Delta | None:
+    """Redo the changed notes against the saved state (the last build's `manifest_before`); None
+    when the state cannot be used.
 
     The lock file is read twice, a line at a time: here, to take out the changed notes' records
     and note where their new ones go, and again while the new lock file is written."""
     paths = state_paths(options.output, options.name)
-    try:
-        notes: Manifest = json.loads(paths.manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    notes = dict(manifest_before)
     if not paths.database.is_file():
         return None
     affected = {f.rel for f in redo} | {_rel(p, options) for p in vanished}
@@ -343,17 +332,16 @@ def write(options: Options, delta: Delta) -> None:
     with atomic_path(paths.database) as database:
         shutil.copyfile(paths.database, database)
         package.replace_rows(database, delta.replaced, delta.plan.identities)
-        media = sorted({name: Path(file) for e in delta.manifest.values() for name, file in e["media"]}.items())
+        media = sorted({name: Path(file) for e in delta.manifest.values() for name, file in e.media}.items())
         package.archive(database, media, options.package_path)
 
 
-def save_manifest(options: Options, notes: Manifest) -> None:
-    # ASCII: a note whose file name is not valid UTF-8 still has a path that round-trips.
-    lock.write_atomic(state_paths(options.output, options.name).manifest, json.dumps(notes, sort_keys=True))
-
-
 def problems(notes: Manifest, kind: str) -> tuple[SourceProblem, ...]:
-    return tuple(SourceProblem(Path(p), line, message) for e in notes.values() for p, line, message in e[kind])
+    return tuple(
+        SourceProblem(Path(p), line, message)
+        for e in notes.values()
+        for p, line, message in (e.failures if kind == "failures" else e.warnings)
+    )
 
 
 def _rel(path: str, options: Options) -> str:

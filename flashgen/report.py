@@ -44,6 +44,7 @@ class Report:
     parsed: int = 0  # notes parsed in this run; the others came from the cache
     llm: Any = None  # llm.Stats, with generator: llm
     incremental: bool = False  # only the changed notes were redone
+    notices: tuple[str, ...] = ()  # about the build rather than a note: state files ignored, ...
 
     @property
     def exit_code(self) -> int:

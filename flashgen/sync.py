@@ -26,7 +26,6 @@ from typing import Protocol
 
 from . import cards, identity, lock, package
 from .build import _output_lock, refine, write_deck
-from .cache import Cache, state_paths
 from .cards import REMOVED_TAG
 from .config import Options
 from .errors import FlashgenError, NothingToBuild
@@ -34,6 +33,7 @@ from .harvest import harvest
 from .identity import Identity
 from .media import MediaFile
 from .notes import find_notes
+from .state import Cache, state_paths
 
 
 class SyncError(FlashgenError):
@@ -317,7 +317,7 @@ def sync(
 ) -> SyncReport:
     """Build the notes, compare with what Anki holds and bring Anki up to date (unless dry run)."""
     files = find_notes(options.paths, options.output)
-    cache = Cache.load(state_paths(options.output, options.name).cache, options.cache_key())
+    cache = Cache.load(state_paths(options.output, options.name), options.cache_key())
     crop = harvest(options, files, cache=cache)
     crop, _ = refine(options, crop)
     if not crop.cards and not crop.failures:

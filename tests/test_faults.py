@@ -98,8 +98,8 @@ def _digest(path: Path) -> str:
 # Files a build may leave in its output folder: the package, the lock file, the build lock, the
 # cache folder, and (only after SIGKILL, which no program can clean up after) its temporary files.
 _OUTPUTS = {f"{NAME}.apkg", f"{NAME}.lock.json", f".{NAME}.build-lock", ".flashgen"}
-_STATE = {f"{NAME}.cache", f"{NAME}.stamp", f"{NAME}.anki2", f"{NAME}.notes.json"}
-_TEMPORARY = re.compile(rf"^\.{re.escape(NAME)}\.(apkg|lock\.json|cache|stamp|anki2|notes\.json)\.[^.]+\.tmp$")
+_STATE = {f"{NAME}.cache", f"{NAME}.state", f"{NAME}.anki2", "CACHEDIR.TAG", ".gitignore"}
+_TEMPORARY = re.compile(rf"^\.{re.escape(NAME)}\.(apkg|lock\.json|cache|state|anki2)\.[^.]+\.tmp$")
 
 
 def _temporary_files(out: Path) -> set[str]:

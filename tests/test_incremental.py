@@ -65,7 +65,7 @@ def _anki_view(package: Path, folder: Path) -> dict[str, tuple[object, ...]]:
 def _compare(tmp_path: Path, vault: Path, incremental_out: Path, full_out: Path, now: int, tag: str) -> Report:
     """Build incrementally into one folder and in full into a copy of the same state; compare."""
     fast = build(load_options([vault], output=incremental_out), now=now)
-    (full_out / ".flashgen" / "vault.stamp").unlink()  # no stamp: the full build
+    (full_out / ".flashgen" / "vault.state").unlink()  # no stamp: the full build
     full = build(load_options([vault], output=full_out), now=now)
     assert fast.incremental and not full.incremental
     assert (incremental_out / "vault.lock.json").read_text() == (full_out / "vault.lock.json").read_text()
@@ -190,15 +190,15 @@ def test_lock_lines_are_scanned_like_json() -> None:
 def test_the_cache_written_from_worker_processes_serves_the_next_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Results pickled by worker processes go to the cache file as they arrive; the next build
+    """Results encoded by worker processes go to the cache file as they arrive; the next build
     reads every unchanged note from it and gets the same cards, and a changed note is made again."""
     from flashgen import harvest
-    from flashgen.cache import Cache
+    from flashgen.state import Cache, state_paths
 
     monkeypatch.setattr(harvest, "PARALLEL_FROM", 2)
     vault = write_notes(tmp_path / "vault", {f"n{i:02d}.md": _note(i) for i in range(12)})
     options = load_options([vault], output=tmp_path / "decks")
-    path = tmp_path / "state.cache"
+    path = state_paths(tmp_path / "decks", "vault")
     cache = Cache.load(path, options.cache_key())
     first = harvest.harvest(options, cache=cache, jobs=2)
     cache.save()
@@ -261,6 +261,7 @@ def test_a_lock_file_changed_between_its_two_readings_stops_the_rewrite(tmp_path
     in between, the new lock file is not written from it, and the error names the lock file."""
     from flashgen import incremental, lock
     from flashgen.notes import find_notes
+    from flashgen.state import Stamp, state_paths
 
     vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(10)})
     out = tmp_path / "out"
@@ -269,7 +270,9 @@ def test_a_lock_file_changed_between_its_two_readings_stops_the_rewrite(tmp_path
     n3 = vault / "n03.md"
     n3.write_text(n3.read_text().replace("food", "warmth"))
     redo = [f for f in find_notes([vault], out) if f.rel == "n03.md"]
-    delta = incremental.rebuild(options, redo, [], int(time.time()))
+    stamp, _ = Stamp.load(state_paths(out, "vault"))
+    assert stamp is not None
+    delta = incremental.rebuild(options, redo, [], int(time.time()), stamp.manifest)
     assert delta is not None
     assert sum(1 for _ in delta.lock_lines()) == len(delta.kept) - delta.kept.count(0) + len(delta.fresh)
 
@@ -295,7 +298,7 @@ def test_notes_touched_but_unchanged_are_not_read_again(tmp_path: Path, monkeypa
     10 s and 840 MB for 10,000 notes), and the stamp takes the new times, so that the next build
     only reads it."""
     from flashgen import harvest, incremental
-    from flashgen.cache import Cache, Stamp, signature, state_paths
+    from flashgen.state import Cache, Stamp, signature, state_paths
 
     vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(30)})
     write_notes(vault, {"eyes.md": "- Owls see with tubular eyes ![eye](eye.png), not round ones.\n"})
@@ -317,8 +320,8 @@ def test_notes_touched_but_unchanged_are_not_read_again(tmp_path: Path, monkeypa
     report = build(options)
     assert not report.written and report.parsed == 0 and report.plan["unchanged"] == first.anki_notes
     assert ((out / "vault.apkg").stat().st_mtime_ns, (out / "vault.lock.json").stat().st_mtime_ns) == package
-    stamp = Stamp.load(state_paths(out, "vault").stamp)
-    assert stamp is not None
+    stamp, notice = Stamp.load(state_paths(out, "vault"))
+    assert stamp is not None and notice is None
     assert all(stamp.notes[str(p)] == signature(p) for p in vault.glob("*.md"))
     assert stamp.notes[str((vault / "eye.png").resolve())] == signature(vault / "eye.png")
 
