@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+import msgspec
 
 from .errors import OutputError
 
@@ -50,35 +53,99 @@ class Lock:
     records: tuple[Record, ...] = ()
 
 
+MAX_CLOZE = 500  # Anki makes a cloze note's cards c1..c500; a higher number folds into c500 or wraps
+MAX_MOD = 2**32 - 1  # seconds (the year 2106): Anki stores a note's time as an integer
+MAX_LINE = 10**9
+GUID = re.compile(r"[!-~]{1,64}")  # printable ASCII without spaces, as flashgen makes them
+_FORBIDDEN = re.compile(r"[\x00\x1f]")  # Anki's field separator, and NUL, reach no field
+
+
+class _File(msgspec.Struct):
+    format: Literal[1]
+    cards: list[Record]
+
+
 def load(path: Path) -> Lock:
-    """Read a lock file; a missing one is empty, a damaged one is an error (it holds review-history links)."""
+    """Read a lock file; a missing one is empty, a damaged one is an error that names the file and
+    the line: it holds the links to the user's review history, so it is never silently dropped,
+    and a value Anki would refuse (or that would give two cards one GUID) never reaches a package."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return Lock()
     except OSError as exc:
         raise OutputError(f"{path}: cannot read the lock file: {exc.strerror or exc}") from None
     try:
-        data = json.loads(raw)
-        if data.get("format") != LOCK_FORMAT:
-            raise ValueError(f"unknown format {data.get('format')!r}")
-        records = tuple(_record(r) for r in data["cards"])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise OutputError(
-            f"{path}: the lock file is damaged ({exc}); restore it from version control, "
-            "or delete it to derive card identities afresh"
-        ) from None
-    return Lock(records)
+        try:
+            records = msgspec.json.decode(raw, type=_File).cards
+        except msgspec.ValidationError:
+            raise
+        except msgspec.DecodeError:  # not JSON (where?), or escapes msgspec does not take
+            records = msgspec.convert(json.loads(raw), type=_File).cards
+    except json.JSONDecodeError as exc:
+        raise damaged(path, exc.lineno, f"not valid JSON ({exc.msg})") from None
+    except (ValueError, RecursionError, msgspec.MsgspecError) as exc:
+        found = re.search(r"\$\.cards\[(\d+)\]", str(exc))
+        line = _line_of(raw, int(found.group(1)), _count(raw)) if found else None
+        raise damaged(path, line, str(exc)) from None
+    seen: dict[str, int] = {}
+    for index, record in enumerate(records):
+        problem = check(record)
+        if problem is None and record.guid in seen:
+            first = _line_of(raw, seen[record.guid], len(records))
+            problem = f"GUID {record.guid} is also the GUID of " + (f"line {first}" if first else "an earlier card")
+        if problem is not None:
+            raise damaged(path, _line_of(raw, index, len(records)), problem)
+        seen[record.guid] = index
+    return Lock(tuple(records))
 
 
-def _record(raw: dict[str, object]) -> Record:
-    data = dict(raw)
-    data["clozes"] = tuple((int(n), str(t)) for n, t in data.get("clozes", ()))  # type: ignore[attr-defined]
-    tags = data.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise ValueError("a record's tags must be a list of text")
-    data["tags"] = tuple(tags)
-    return Record(**data)  # type: ignore[arg-type]
+def check(record: Record) -> str | None:
+    """What is wrong with a record read from a lock file, if anything."""
+    if not GUID.fullmatch(record.guid):
+        return f"GUID {record.guid!r} is not 1 to 64 printable ASCII characters"
+    if not 0 <= record.mod <= MAX_MOD:
+        return f"mod {record.mod} is not a time Anki can store (0 to {MAX_MOD} seconds)"
+    if not 0 <= record.line <= MAX_LINE:
+        return f"line {record.line} is out of range"
+    if record.kind not in ("basic", "cloze"):
+        return f"kind {record.kind!r} is neither 'basic' nor 'cloze'"
+    numbers = [number for number, _ in record.clozes]
+    if any(not 1 <= n <= MAX_CLOZE for n in numbers):
+        return f"cloze numbers {numbers} are not all between 1 and {MAX_CLOZE}, Anki's range"
+    if len(set(numbers)) != len(numbers):
+        return f"cloze numbers {numbers} repeat"
+    if not max(numbers, default=0) <= record.cloze_max <= MAX_CLOZE:
+        return f"cloze_max {record.cloze_max} is not between the highest cloze number and {MAX_CLOZE}"
+    texts = (
+        record.guid, record.note, record.path, record.title, record.takeaway, record.role, record.text,
+        record.deck, record.hash, record.fields, *record.tags, *(text for _, text in record.clozes),
+    )  # fmt: skip
+    if any(_FORBIDDEN.search(text) for text in texts):
+        return "a value holds a control character Anki cannot store (U+0000 or U+001F)"
+    return None
+
+
+def _count(raw: bytes) -> int:
+    """How many records a file laid out as flashgen writes it holds (for a file it cannot read)."""
+    return raw.count(b"\n") - 2
+
+
+def damaged(path: Path, line: int | None, problem: str) -> OutputError:
+    where = f"{path}:{line}" if line else f"{path}"
+    return OutputError(
+        f"{where}: damaged lock file: {problem}. Fix that line (or remove it: its card is then made anew, "
+        "without its review history), restore the file from version control, or delete it to derive "
+        "card identities afresh"
+    )
+
+
+def _line_of(raw: bytes, index: int, total: int) -> int | None:
+    """The line of the `index`th of `total` records, when the file is laid out as flashgen writes
+    it (a header line, then one record a line); None when it was reformatted."""
+    if not raw.startswith(_HEADER.encode()) or raw.count(b"\n") != total + 2:
+        return None
+    return index + 2
 
 
 def dumps(records: Iterable[Record]) -> str:
@@ -121,8 +188,11 @@ def line(record: Record) -> str:
     )
 
 
+_HEADER = f'{{"format": {LOCK_FORMAT}, "cards": [\n'
+
+
 def wrap(lines: Iterable[str]) -> str:
-    return f'{{"format": {LOCK_FORMAT}, "cards": [\n' + ",\n".join(lines) + "\n]}\n"
+    return _HEADER + ",\n".join(lines) + "\n]}\n"
 
 
 def write_lines(path: Path, lines: Iterable[str]) -> None:
@@ -141,7 +211,17 @@ def write_lines(path: Path, lines: Iterable[str]) -> None:
 
 
 def parse_record(line: str) -> Record:
-    return _record(json.loads(line))
+    """One record line of a lock file, its types checked (ValueError); see `check` for its values."""
+    try:
+        try:
+            record = msgspec.json.decode(line, type=Record)
+        except msgspec.ValidationError:
+            raise
+        except msgspec.DecodeError:  # escapes msgspec does not take
+            record = msgspec.convert(json.loads(line), type=Record)
+    except msgspec.MsgspecError as exc:
+        raise ValueError(str(exc)) from None
+    return record
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

@@ -1,7 +1,8 @@
 """Records: how the frozen, slotted dataclasses that cross process boundaries are pickled.
 
-Workers send every card (and its takeaway) to the main process pickled, and the cache stores
-them so. For a slotted dataclass, Python pickles field by field through `dataclasses`' own
+Worker processes send their results encoded as the cache stores them (see `state`, which never
+unpickles anything), and pickled only when that fails (a file name that is not UTF-8), in
+memory. For a slotted dataclass, Python pickles field by field through `dataclasses`' own
 state functions, which look up the fields anew for every object; 180,000 cards spent about
 2 s there. Pickled by value instead, an object is its class and a tuple of its fields, and is
 made again through `__init__`: the same object, about twice as fast both ways.
