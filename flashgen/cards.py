@@ -92,6 +92,8 @@ class _Placement:
 def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) -> NoteCards:
     """The cards of one note's takeaways."""
     tags, problems = _tags_and_problems(note)
+    if options.folder_tags and "/" in note.rel:
+        tags = (*tags, _tag(note.rel.rsplit("/", 1)[0]))
     placement = _Placement(deck_name(note, options), tags, context_html(note), note.title)
     made: list[Card] = []
     for takeaway in takeaways:

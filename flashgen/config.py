@@ -27,6 +27,7 @@ class Options:
     deck: str = field(default=DEFAULT_DECK, metadata={"output": True})
     root: str = field(default="", metadata={"output": True})  # the top deck; defaults to `name`
     prose: bool = field(default=False, metadata={"output": True})  # paragraphs of headed sections are takeaways
+    folder_tags: bool = field(default=False, metadata={"output": True})  # a note in a/b/ gets the tag a::b
     dry_run: bool = False
     generator: str = field(default="rules", metadata={"output": True})  # "rules" or "llm"
     llm_model: str = field(default="", metadata={"output": True})  # default: FLASHGEN_LLM_MODEL, else llama3.1
@@ -64,6 +65,7 @@ _FILE_KEYS: Mapping[str, type | tuple[type, ...]] = {
     "deck": str,
     "root": str,
     "prose": bool,
+    "folder_tags": bool,
     "ankiconnect": str,
     "sync_delete": bool,
     "sync_max_delete": (int, float),

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from .errors import NothingToBuild, SourceError, SourceProblem
 
@@ -209,15 +210,18 @@ def parse_note(text: str, file: NoteFile) -> SourceNote:
 
     front = front_matter.split(text, file.path)
     meta, body = front.meta, front.body
-    fields = front_matter.Fields(front, meta)
+    fields = _Lenient(front_matter.Fields(front, meta))
     title = " ".join((fields.text("title") or _first_heading(body) or _title_from_path(file.path)).split())
     categories = _dedupe([*fields.words("categories"), *fields.words("category")])
     taxonomies = meta.get("taxonomies")
-    tags = fields.words("tags")
+    # Jekyll and Hugo: tags, series; Zenn: topics; Obsidian: tags (or tag) in YAML, `#tags` in the
+    # text and a `Tags: [[Topic]]` line at the top of it.
+    tags = [*fields.words("tags"), *fields.words("tag"), *fields.words("topics"), *fields.words("series")]
     if isinstance(taxonomies, Mapping):
-        sub = front_matter.Fields(front, taxonomies, prefix="taxonomies.")
+        sub = _Lenient(front_matter.Fields(front, taxonomies, prefix="taxonomies."), fields.problems)
         categories = _dedupe([*categories, *sub.words("categories")])
-        tags = [*tags, *sub.words("tags")]
+        tags = [*tags, *sub.words("tags"), *sub.words("series")]
+    tags += body_tags(body)
     return SourceNote(
         file=file,
         title=title,
@@ -230,7 +234,60 @@ def parse_note(text: str, file: NoteFile) -> SourceNote:
         kind=fields.text("type"),
         url=fields.text("exturl") or fields.text("link") or fields.text("source"),
         note_id=fields.text("id"),
+        problems=tuple(fields.problems),
     )
+
+
+class _Lenient:
+    """Front matter fields read so that a value flashgen cannot use (a mapping where text belongs)
+    is a warning naming the file, line and field, and the field is left out: the note still builds."""
+
+    def __init__(self, fields: Any, problems: list[SourceProblem] | None = None) -> None:
+        self.fields = fields
+        self.problems: list[SourceProblem] = [] if problems is None else problems
+
+    def text(self, key: str) -> str:
+        return str(self._read(self.fields.text, key, ""))
+
+    def words(self, key: str) -> list[str]:
+        return list(self._read(self.fields.words, key, []))
+
+    def _read(self, read: Any, key: str, default: Any) -> Any:
+        try:
+            return read(key)
+        except SourceError as exc:
+            problem = exc.problem
+            self.problems.append(SourceProblem(problem.path, problem.line, f"{problem.message}; it is left out"))
+            return default
+
+
+# Code, HTML tags (`style="color: #CCC"`) and link targets (`(url#part)`) hold no tags.
+_CODE = re.compile(
+    r"^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1[`~]*[ \t]*$|(`+).+?\2|<[^>\n]*>|\]\([^)\n]*\)", re.MULTILINE | re.DOTALL
+)
+# An Obsidian tag: `#` after a space or the start of a line, then letters, digits, `_`, `-`, `/`, with
+# at least one that is not a digit (`#1` is a number). Not a heading (`# Title`), not `[x](#anchor)`.
+_INLINE_TAG = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=[,|]))#([\w/-]*[^\W\d][\w/-]*)", re.MULTILINE)
+# A `Tags: [[Topic]], #other` line (or `tags:: ...`, Dataview's inline field) at the top of the text.
+_TAGS_LINE = re.compile(r"^\W{0,2}tags?\W{0,2}\s*::?\s*(.+)$", re.IGNORECASE)
+
+
+def body_tags(body: str) -> list[str]:
+    """Tags written in a note's text: Obsidian `#tags` outside code, and the topics of a `Tags:`
+    line among its first lines (`Tags: [[Machine learning]], [[Statistics]]`)."""
+    if "#" not in body and "tag" not in body[:2000].lower():
+        return []
+    plain = _CODE.sub(" ", body)
+    found = [m.group(1).strip("/") for m in _INLINE_TAG.finditer(plain)]
+    for line in body.split("\n")[:10]:
+        match = _TAGS_LINE.match(line.strip())
+        if match:
+            value = match.group(1)
+            topics = re.findall(r"\[\[([^\]|#]+)(?:[^\]]*)\]\]", value)
+            if not topics and "#" not in value:
+                topics = [t.strip() for t in re.split(r"[,;]", value)]
+            found += [t.strip() for t in topics if t.strip()]
+    return [tag for tag in found if tag]
 
 
 def _year_of(date: object) -> str:

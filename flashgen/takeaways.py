@@ -406,7 +406,13 @@ def _points(lines: Sequence[str]) -> bool:
     return True
 
 
+_TAGS_ONLY = re.compile(r"(?:\s*[|,·]?\s*#[\w/-]+)+\s*")
+
+
 def _metadata_paragraph(lines: Sequence[str]) -> bool:
+    """Lines of metadata (`Author: ...`, `Tags: [[Topic]]`) or of tags alone (`#state/tidy | #lang/en`)."""
+    if all(_TAGS_ONLY.fullmatch(line) for line in lines):
+        return True
     return sum(bool(_METADATA.match(line)) for line in lines) * 2 > len(lines) or (
         len(lines) == 1
         and bool(re.match(r"^\W*(?:tags?|links?|up|related|source|aliases)\W*\s*::?\s*\S", lines[0], re.I))

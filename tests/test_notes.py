@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -355,17 +356,50 @@ def test_front_matter_must_be_a_mapping(front: str, kind: str, line: int) -> Non
     assert problem.problem.message == f"front matter must be a mapping of keys to values, not a {kind}"
 
 
-def test_nested_mapping_names_the_key_and_its_line() -> None:
-    problem = error("---\ntitle: x\ncategories:\n  science: [physics]\n---\n")
-    assert problem.line == 3
-    assert "'categories'" in problem.problem.message and "mapping" in problem.problem.message
+def test_a_field_flashgen_cannot_use_is_a_warning_naming_its_line_and_the_note_builds() -> None:
+    note = parse("---\ntitle: x\ncategories:\n  science: [physics]\ntags: [a]\n---\n- A takeaway.\n")
+    [problem] = note.problems
+    assert problem.line == 3 and problem.path.name == "note.md"
+    assert "'categories'" in problem.message and "mapping" in problem.message and "left out" in problem.message
+    assert (note.title, note.categories, note.tags, note.body) == ("x", (), ("a",), "- A takeaway.\n")
 
-    problem = error('+++\ntitle = "x"\n\n[taxonomies]\ntags = {a = 1}\n+++\n')
+    [problem] = parse('+++\ntitle = "x"\n\n[taxonomies]\ntags = {a = 1}\n+++\n').problems
     assert problem.line == 5
-    assert "'taxonomies.tags'" in problem.problem.message
+    assert "'taxonomies.tags'" in problem.message
 
-    problem = error("---\ntitle: [a, {b: c}]\n---\n")
-    assert problem.line == 2 and "'title'" in problem.problem.message
+    note = parse("---\ntitle: [a, {b: c}]\n---\n# Heading title\n")
+    [problem] = note.problems
+    assert problem.line == 2 and "'title'" in problem.message
+    assert note.title == "Heading title"
+
+
+def test_a_warning_about_a_field_is_printed_and_the_note_makes_cards(tmp_path: Path) -> None:
+    from flashgen.config import Options
+    from flashgen.harvest import harvest
+
+    (tmp_path / "n.md").write_text("---\ncategories:\n  a: b\n---\n- Alpha is the **first** letter.\n")
+    crop = harvest(Options(paths=(tmp_path,)))
+    assert crop.cards and not crop.failures
+    assert [(w.line, "'categories'" in w.message) for w in crop.warnings] == [(2, True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        ("---\ntags: [a, b]\n---\n", ("a", "b")),  # Jekyll, Hugo, Obsidian
+        ("---\ntags: a b\n---\n", ("a", "b")),  # Jekyll's space-separated string
+        ("---\ntag: a\n---\n", ("a",)),  # Obsidian also reads `tag`
+        ("---\ntopics: [rust, wasm]\ntype: tech\n---\n", ("rust", "wasm")),  # Zenn
+        ("---\nseries: [Rust book]\n---\n", ("Rust book",)),  # Hugo series
+        ('+++\ntitle = "t"\n[taxonomies]\ntags = ["x"]\nseries = ["s"]\n+++\n', ("x", "s")),  # Zola, TOML
+        ("Text with #idea and #area/ml, not `#code`, [x](#anchor) or <p style='color: #CCC'>.\n", ("idea", "area/ml")),
+        ("Tags: [[Machine learning]], [[Stats|statistics]]\n\n# Title\n", ("Machine learning", "Stats")),
+        ("**Tags**: ml, stats\n", ("ml", "stats")),
+        ("```\n#include <stdio.h>\n```\nIssue #12 and C# and x#y.\n", ()),
+    ],
+)
+def test_every_tag_convention(text: str, tags: tuple[str, ...]) -> None:
+    assert parse(text).tags == tags
 
 
 @pytest.mark.parametrize("fence", ["---", "+++"])
@@ -542,3 +576,14 @@ def test_any_bytes_decode_or_fail_with_a_line(data: bytes) -> None:
         assert 1 <= exc.line <= len(data) + 1
     else:
         assert "\r" not in text
+
+
+def test_tags_from_the_folder_path_when_asked(anki: Any, run_build: Any, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    (vault / "books" / "psychology").mkdir(parents=True)
+    (vault / "books" / "psychology" / "habits.md").write_text("---\ntopics: [habits]\n---\n- Habits **compound**.\n")
+    report = run_build(vault, folder_tags=True)
+    anki.import_package(report.package)
+    assert anki.notes()
+    for note in anki.notes():
+        assert {"habits", "books::psychology"} <= set(note.tags)
