@@ -232,10 +232,16 @@ def test_front_matter_soup_makes_cards_or_a_located_error(
     ],
 )
 def test_deeply_nested_front_matter_is_a_located_error(options: Options, name: str, text: str) -> None:
-    with pytest.raises(SourceError) as caught:
-        parse_note(text, NOTE)
-    assert 1 <= caught.value.line <= text.count("\n")
-    assert pipeline(text, options) == ()
+    try:
+        note = parse_note(text, NOTE)
+    except SourceError as caught:
+        assert 1 <= caught.line <= text.count("\n")
+        assert pipeline(text, options) == ()
+    else:
+        # a field that parses but that flashgen cannot use (a list of lists as tags) is a warning
+        # naming its line, and the note builds (issue 16)
+        [problem] = note.problems
+        assert 1 <= problem.line <= text.count("\n") and "left out" in problem.message
 
 
 # --- bytes --------------------------------------------------------------------------------------
