@@ -9,7 +9,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from .sync import AnkiNote, SyncError
 DEFAULT_URL = "http://127.0.0.1:8765"
 API_VERSION = 6
 CHUNK = 500  # notes per notesInfo request
+BATCH = 250  # actions per multi request: few requests, none so large that the add-on's GUI thread stalls
 
 
 class AnkiConnect:
@@ -121,8 +122,37 @@ class AnkiConnect:
     def import_package(self, path: Path) -> None:
         self.invoke("importPackage", path=str(path.resolve()))
 
-    def update(self, note: AnkiNote, fields: Mapping[str, str], tags: Sequence[str]) -> None:
-        self.invoke("updateNote", note={"id": note.id, "fields": dict(fields), "tags": list(tags)})
+    def update(self, changes: Sequence[tuple[AnkiNote, Mapping[str, str], Sequence[str]]]) -> None:
+        self.batch(
+            ("updateNote", {"note": {"id": note.id, "fields": dict(fields), "tags": list(tags)}})
+            for note, fields, tags in changes
+        )
+
+    def batch(self, actions: Iterable[tuple[str, dict[str, Any]]]) -> list[Any]:
+        """Several actions in few requests (the add-on's `multi`, BATCH at a time); their results,
+        or a SyncError naming the first action the add-on refused."""
+        results: list[Any] = []
+        pending = list(actions)
+        for start in range(0, len(pending), BATCH):
+            chunk = pending[start : start + BATCH]
+            calls: list[dict[str, Any]] = [
+                {"action": name, "version": API_VERSION, "params": params} for name, params in chunk
+            ]
+            if self._key:  # the add-on checks each action of a multi like a request of its own
+                for call in calls:
+                    call["key"] = self._key
+            replies = self.invoke("multi", actions=calls)
+            if not isinstance(replies, list) or len(replies) != len(calls):
+                raise SyncError(
+                    f"{self.url}: AnkiConnect's multi answered {len(replies or [])} of {len(calls)} actions"
+                )
+            for (name, _), reply in zip(chunk, replies, strict=True):
+                if not isinstance(reply, dict) or set(reply) != {"result", "error"}:
+                    raise SyncError(f"{self.url}: malformed answer to {name} in a multi request")
+                if reply["error"] is not None:
+                    raise SyncError(f"AnkiConnect refused {name}: {reply['error']}")
+                results.append(reply["result"])
+        return results
 
     def move(self, cards: Sequence[int], deck: str) -> None:
         self.invoke("changeDeck", cards=list(cards), deck=deck)
@@ -131,8 +161,7 @@ class AnkiConnect:
         self.invoke("deleteNotes", notes=list(notes))
 
     def store_media(self, files: Sequence[MediaFile]) -> None:
-        for media in files:
-            self.invoke("storeMediaFile", filename=media.name, path=str(media.path.resolve()))
+        self.batch(("storeMediaFile", {"filename": m.name, "path": str(m.path.resolve())}) for m in files)
 
     def __repr__(self) -> str:  # never the key
         return f"AnkiConnect({self.url!r})"

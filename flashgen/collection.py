@@ -72,13 +72,16 @@ class AnkiCollection:
         request = ImportAnkiPackageRequest(package_path=str(path), options=ImportAnkiPackageOptions())
         self.col.import_anki_package(request)
 
-    def update(self, note: AnkiNote, fields: Mapping[str, str], tags: Sequence[str]) -> None:
-        anki_note = self.col.get_note(note.id)
-        for name, value in fields.items():
-            if name in anki_note:
-                anki_note[name] = value
-        anki_note.tags = list(tags)
-        self.col.update_note(anki_note)
+    def update(self, changes: Sequence[tuple[AnkiNote, Mapping[str, str], Sequence[str]]]) -> None:
+        notes = []
+        for note, fields, tags in changes:
+            anki_note = self.col.get_note(note.id)
+            for name, value in fields.items():
+                if name in anki_note:
+                    anki_note[name] = value
+            anki_note.tags = list(tags)
+            notes.append(anki_note)
+        self.col.update_notes(notes)  # one undoable step, one transaction
 
     def move(self, cards: Sequence[int], deck: str) -> None:
         deck_id = self.col.decks.id(deck, create=True)

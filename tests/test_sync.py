@@ -245,6 +245,7 @@ def test_sync_through_ankiconnect(tmp_path: Path) -> None:
                 [media] = [m for m in os.listdir(col.media.dir()) if m.startswith("eye-")]
                 assert (Path(col.media.dir()) / media).read_bytes() == PNG and media in note["Text"]
             actions = {r.get("action") for r in server.requests}
+            actions |= {a.get("action") for r in server.requests for a in r.get("params", {}).get("actions", [])}
             assert {
                 "importPackage",
                 "updateNote",
@@ -586,5 +587,33 @@ def test_ankiconnect_remembers_the_notes_it_recognised(tmp_path: Path) -> None:
             assert count == 0 and [n.id for _, n, _ in report.plan.update if n.id == original.id] == [original.id]
             with server.lock:
                 assert "can see" in _plain(col.get_note(original.id)["Text"]) and col.get_note(copy)["Text"] == text
+    finally:
+        col.close()
+
+
+def test_sync_sends_its_updates_in_batches(tmp_path: Path) -> None:
+    """Issue 18: updating many notes takes a few multi requests, not one HTTP request a note."""
+    count = 300
+    vault = write_notes(
+        tmp_path / "vault", {f"n{i}.md": f"- Fact {i}: owls hunt at **dusk {i}**.\n" for i in range(count)}
+    )
+    (tmp_path / "anki").mkdir()
+    col = Collection(str(tmp_path / "anki" / "collection.anki2"))
+    try:
+        with AnkiConnectServer(col) as server:
+            target = AnkiConnect(server.url)
+            options = load_options([vault], output=tmp_path / "out")
+            sync(options, target)
+            for i in range(count):
+                (vault / f"n{i}.md").write_text(f"- Fact {i}: owls hunt at **dawn {i}**.\n", encoding="utf-8")
+            server.requests.clear()
+            report = sync(options, target)
+            assert len(report.plan.update) >= count
+            top = [r.get("action") for r in server.requests]
+            assert "updateNote" not in top
+            assert top.count("multi") <= 4 and len(top) <= 20, top
+            with server.lock:
+                texts = [col.get_note(n).joined_fields() for n in col.find_notes("dawn")]
+                assert len(texts) >= count and not col.find_notes("dusk")
     finally:
         col.close()
