@@ -160,9 +160,16 @@ def read_bytes(file: NoteFile) -> bytes:
     """A note's bytes; raise `SourceError` when it cannot be read.
 
     Only regular files are read: a pipe named `x.md` would block the build forever and a link
-    to `/dev/zero` would fill the memory.
+    to `/dev/zero` would fill the memory. Only files inside the notes folder are read: a link
+    to `~/.ssh/id_rsa` named `x.md`, in a folder someone else wrote, would put the key on cards.
     """
     try:
+        if file.path.is_symlink():
+            target = _resolved(file.path)
+            if not target.is_relative_to(_resolved(file.root)):
+                raise SourceError(
+                    file.path, 0, f"is a symbolic link to {target}, outside the notes folder {file.root}; not read"
+                )
         info = file.path.stat()
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError

@@ -7,6 +7,7 @@ and what MathJax would then read in it is checked.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -190,3 +191,81 @@ def test_a_cloze_that_sanitising_breaks_makes_no_broken_card(anki: Anki, run_bui
             assert "No cloze" not in card.question(), note.fields
     assert any("n.md:1: a cloze deletion lost its end" in str(w) for w in report.warnings), report.warnings
     assert any("{{c1::cache}}" in n.fields[0] for n in anki.notes('"note:flashgen Cloze"'))
+
+
+# ---------------------------------------------------------------- SVG images and linked notes
+
+INERT_SVG = b"""<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10">
+  <defs><linearGradient id="g"><stop offset="0" stop-color="#c00"/></linearGradient></defs>
+  <style>rect { stroke: black; }</style>
+  <rect width="10" height="10" fill="url(#g)"/><use xlink:href="#g"/><a href="https://example.org"><text>x</text></a>
+</svg>"""
+
+HOSTILE_SVGS = {
+    "script.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    "onload.svg": b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>',
+    "xhtml.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><h:script xmlns:h="http://www.w3.org/1999/xhtml">'
+    b"alert(1)</h:script></svg>",
+    "link.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><a href="&#106;avascript:alert(1)"><rect/></a></svg>',
+    "animate.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" to="javascript:x"/></a>'
+    b"</svg>",
+    "foreign.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><iframe xmlns="http://www.w3.org/1999/'
+    b'xhtml" src="javascript:alert(1)"/></foreignObject></svg>',
+    "entities.svg": b'<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg xmlns="http://www.w3.org/2000/svg">'
+    b"<text>&x;</text></svg>",
+    "stylesheet.svg": b'<?xml-stylesheet href="https://evil.example/x.css"?><svg xmlns="http://www.w3.org/2000/svg"/>',
+    "import.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(https://evil.example/x.css);</style></svg>',
+    "tracker.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><image href="https://evil.example/t.png"/></svg>',
+    "fill.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: url( https://evil.example/p )"/></svg>',
+    "utf16.svg": '<?xml version="1.0" encoding="UTF-16"?><svg xmlns="http://www.w3.org/2000/svg"><script>x</script>'
+    "</svg>".encode("utf-16"),
+}
+
+
+def test_only_inert_svg_images_are_packed(anki: Anki, run_build: Builder, tmp_path: Path) -> None:
+    """Policy: an SVG is packed as it is when it is an inert drawing; one that could run a script,
+    follow a link or load anything is refused with a warning naming the takeaway and the reason."""
+    lines = ["- The cell membrane is drawn here ![ok](img/ok.svg) in red."]
+    lines += [f"- Diagram number {i} of the cell shows its parts ![x](img/{n})" for i, n in enumerate(HOSTILE_SVGS)]
+    vault = write_notes(tmp_path / "vault", {"svg.md": "\n".join(lines) + "\n"})
+    (vault / "img").mkdir()
+    (vault / "img/ok.svg").write_bytes(INERT_SVG)
+    for name, data in HOSTILE_SVGS.items():
+        (vault / "img" / name).write_bytes(data)
+    report = run_build(vault)
+    warnings = [str(w) for w in report.warnings]
+    for line, name in enumerate(HOSTILE_SVGS, start=2):
+        assert any(f"svg.md:{line}: image 'img/{name}' refused: the SVG " in w for w in warnings), (name, warnings)
+    assert not any("ok.svg" in w for w in warnings)
+    anki.import_package(report.package)
+    media = os.listdir(anki.col.media.dir())
+    assert len(media) == 1 and media[0].startswith("ok-") and media[0].endswith(".svg"), media
+    assert (Path(anki.col.media.dir()) / media[0]).read_bytes() == INERT_SVG  # packed unchanged
+    fields = "\n".join(f for n in anki.notes() for f in n.fields)
+    assert f'src="{media[0]}"' in fields
+    assert not any(name in fields for name in HOSTILE_SVGS)
+
+
+def test_a_linked_note_outside_the_notes_folder_is_not_read(anki: Anki, run_build: Builder, tmp_path: Path) -> None:
+    """Policy: a note that is a symbolic link to a file outside the notes folder is refused (a
+    located error naming the link; the other notes build); a link inside the folder is read once."""
+    secret = tmp_path / "secret.md"
+    secret.write_text("- The launch code is 0000-SECRET-1234.\n")
+    vault = write_notes(tmp_path / "vault", {"real.md": "- Mitochondria make ATP.\n"})
+    os.symlink(secret, vault / "link-out.md")
+    os.symlink(vault / "real.md", vault / "link-in.md")
+    (vault / "sub").mkdir()
+    (tmp_path / "other.md").write_text("- The other code is 9999-SECRET-0000.\n")
+    os.symlink("../../other.md", vault / "sub" / "relative-out.md")
+    report = run_build(vault)
+    failures = {str(p.path.name): p.message for p in report.failures}
+    assert set(failures) == {"link-out.md", "relative-out.md"}, failures
+    for message in failures.values():
+        assert "symbolic link to" in message and "outside the notes folder" in message and "not read" in message
+    anki.import_package(report.package)
+    fields = "\n".join(f for n in anki.notes() for f in n.fields)
+    assert "Mitochondria" in fields and "SECRET" not in fields
+    for path in (tmp_path / "decks").rglob("*"):
+        assert not path.is_file() or b"SECRET" not in path.read_bytes(), path
