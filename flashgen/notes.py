@@ -164,17 +164,17 @@ def read_bytes(file: NoteFile) -> bytes:
     to `~/.ssh/id_rsa` named `x.md`, in a folder someone else wrote, would put the key on cards.
     """
     try:
+        info = file.path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(file.path, 0, "is not a regular file (a pipe, socket or device); notes must be files")
         if file.path.is_symlink():
             target = _resolved(file.path)
             if not target.is_relative_to(_resolved(file.root)):
                 raise SourceError(
                     file.path, 0, f"is a symbolic link to {target}, outside the notes folder {file.root}; not read"
                 )
-        info = file.path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError
-        if not stat.S_ISREG(info.st_mode):
-            raise SourceError(file.path, 0, "is not a regular file (a pipe, socket or device); notes must be files")
         if info.st_size > MAX_NOTE_BYTES:
             raise SourceError(
                 file.path, 0, f"is larger than {MAX_NOTE_BYTES // 2**20} MB; flashgen reads notes up to that size"
