@@ -617,3 +617,19 @@ def test_sync_sends_its_updates_in_batches(tmp_path: Path) -> None:
                 assert len(texts) >= count and not col.find_notes("dusk")
     finally:
         col.close()
+
+
+def test_a_lost_lock_file_is_made_good_by_the_sync_record(tmp_path: Path, collection_file: Path) -> None:
+    """Without its lock file, sync derives the same GUIDs and finds its notes through its sync
+    record: nothing is added twice, and the notes it wrote are updated as before."""
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    first = _sync_file(vault, out, collection_file)
+    (out / "vault.lock.json").unlink()
+    (vault / "bees.md").write_text((vault / "bees.md").read_text().replace("[Biology]", "[Insects]"))
+    report = _sync_file(vault, out, collection_file)
+    assert not report.plan.add and not report.plan.foreign and not report.plan.conflicts
+    assert len(report.plan.update) + report.plan.unchanged == len(first.plan.add)
+    with _open(collection_file) as col:
+        assert len(_flashgen_notes(col)) == len(first.plan.add)
+        assert all("Biology" not in n.tags for n in _notes_with(col, "ultraviolet"))
