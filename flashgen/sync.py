@@ -17,8 +17,11 @@ Safety rules:
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -346,7 +349,7 @@ def sync(
         actions = plan_sync(
             plan.identities,
             anki,
-            {r.guid: r for r in previous.records},
+            _with_tags(previous, options.package_path),
             state,
             delete=delete,
             force=force,
@@ -372,6 +375,38 @@ def sync(
             lock.write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
             cache.save()
     return SyncReport(actions, crop.notes, crop.failures, options.dry_run)
+
+
+def _with_tags(previous: lock.Lock, package_path: Path) -> dict[str, lock.Record]:
+    """The lock file's records by GUID. Records of lock files written before they kept their tags
+    get the tags of the last package built (what an import of it gave the notes)."""
+    records = {r.guid: r for r in previous.records}
+    untagged = {guid for guid, r in records.items() if not r.tags}
+    if untagged:
+        for guid, tags in _package_tags(package_path, untagged).items():
+            records[guid] = replace(records[guid], tags=tags)
+    return records
+
+
+def _package_tags(path: Path, guids: set[str]) -> dict[str, tuple[str, ...]]:
+    """The tags of the notes of `guids` in a package flashgen wrote; nothing if it cannot be read."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="flashgen-sync-") as folder:
+            database = Path(folder) / "collection.anki2"
+            with (
+                zipfile.ZipFile(path) as archive,
+                archive.open("collection.anki2") as source,
+                open(database, "wb") as out,
+            ):
+                shutil.copyfileobj(source, out)
+            connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                rows = connection.execute("select guid, tags from notes").fetchall()
+            finally:
+                connection.close()
+    except (OSError, KeyError, zipfile.BadZipFile, sqlite3.Error):
+        return {}
+    return {str(guid): tuple(str(tags).split()) for guid, tags in rows if guid in guids}
 
 
 def _known_ids(state: Mapping[str, Mapping[str, object]]) -> dict[str, int]:

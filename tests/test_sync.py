@@ -3,6 +3,7 @@ through a collection file and through AnkiConnect."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -633,3 +634,32 @@ def test_a_lost_lock_file_is_made_good_by_the_sync_record(tmp_path: Path, collec
     with _open(collection_file) as col:
         assert len(_flashgen_notes(col)) == len(first.plan.add)
         assert all("Biology" not in n.tags for n in _notes_with(col, "ultraviolet"))
+
+
+def test_old_lock_files_without_tags_learn_them_from_the_last_package(
+    tmp_path: Path, collection_file: Path, run_build: Builder
+) -> None:
+    """A lock file of an earlier version keeps no tags: the last package built tells which tags
+    flashgen gave the notes an import made."""
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    run_build(vault, output=out)
+    _import(collection_file, out / "vault.apkg")
+    lock_path = out / "vault.lock.json"
+    data = json.loads(lock_path.read_text())
+    for card in data["cards"]:
+        card.pop("tags", None)
+    lock_path.write_text(json.dumps(data))
+    with _open(collection_file) as col:
+        notes = [n for n in _flashgen_notes(col) if "Health" in n.tags]
+        for note in notes:
+            note.tags = [*note.tags, "marked"]
+        col.update_notes(notes)
+        ids = [n.id for n in notes]
+    (vault / "sleep.md").write_text((vault / "sleep.md").read_text().replace("[Health]", "[Sleep]"))
+    report = _sync_file(vault, out, collection_file)
+    assert report.exit_code == 0
+    with _open(collection_file) as col:
+        for nid in ids:
+            tags = col.get_note(nid).tags
+            assert "Sleep" in tags and "Health" not in tags and "marked" in tags
