@@ -91,9 +91,7 @@ class _Placement:
 
 def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) -> NoteCards:
     """The cards of one note's takeaways."""
-    tags, problems = _tags_and_problems(note)
-    if options.folder_tags and "/" in note.rel:
-        tags = (*tags, _tag(note.rel.rsplit("/", 1)[0]))
+    tags, problems = _tags_and_problems(note, options.folder_tags)
     placement = _Placement(deck_name(note, options), tags, context_html(note), note.title)
     made: list[Card] = []
     for takeaway in takeaways:
@@ -195,10 +193,10 @@ _LEAD = re.compile(r'<span class="fg-lead">(.*?)</span>\s*', re.DOTALL)
 _NUMBERED_DELETION = re.compile(r"\{\{c(\d+)::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)
 
 
-def note_tags(note: SourceNote) -> tuple[str, ...]:
-    """Anki tags for a note: its categories and tags, and `type::`, `year::`, `author::` tags.
-    A tag in flashgen's own namespace (`flashgen::`, see `reserved`) is left out."""
-    return _tags_and_problems(note)[0]
+def note_tags(note: SourceNote, folder_tags: bool = False) -> tuple[str, ...]:
+    """Anki tags for a note: its categories and tags, `type::`, `year::`, `author::` tags, and (with
+    `folder_tags`) its folder. A tag in flashgen's own namespace (see `reserved`) is left out."""
+    return _tags_and_problems(note, folder_tags)[0]
 
 
 RESERVED_NAMESPACE = "flashgen"  # tags `flashgen::...` are flashgen's markers, never a note's
@@ -207,43 +205,48 @@ REMOVED_TAG = "flashgen::removed"
 
 def reserved(tag: str) -> bool:
     """Whether a tag is in flashgen's namespace, as Anki reads tags (ignoring case)."""
-    name = tag.casefold()
-    return name.startswith(RESERVED_NAMESPACE + "::")
+    return tag.casefold().startswith(RESERVED_NAMESPACE + "::")
 
 
-def _tags_and_problems(note: SourceNote) -> tuple[tuple[str, ...], list[SourceProblem]]:
-    tags: list[str] = []
-    problems: list[SourceProblem] = []
-    for value in (*note.categories, *note.tags):
-        tag = _tag(value)
-        if reserved(tag):
-            problems.append(
-                SourceProblem(
-                    note.path,
-                    _front_matter_line(note, value),
-                    f"tag '{tag}' is left out: tags '{RESERVED_NAMESPACE}::...' are reserved for flashgen's own "
-                    f"markers (such as {REMOVED_TAG}); rename it",
-                )
-            )
-            continue
-        tags.append(tag)
+def _tags_and_problems(note: SourceNote, folder_tags: bool = False) -> tuple[tuple[str, ...], list[SourceProblem]]:
+    """The note's tags, and a warning for each left out because it is in flashgen's namespace."""
+    found = [(_tag(value), value) for value in (*note.categories, *note.tags)]
+    if folder_tags and "/" in note.rel:
+        folder = note.rel.rsplit("/", 1)[0]
+        found.append((_tag(folder), ""))
     for prefix, value in (("type", note.kind), ("year", note.year), ("author", note.author)):
         if value:
-            tags.append(f"{prefix}::{_tag(value)}")
+            found.append((f"{prefix}::{_tag(value)}", value))
+    tags: list[str] = []
+    problems: list[SourceProblem] = []
+    for tag, value in found:
+        if not reserved(tag):
+            tags.append(tag)
+            continue
+        where = f"tag '{tag}'" if value else f"the folder tag '{tag}'"
+        problems.append(
+            SourceProblem(
+                note.path,
+                _line_of(note, value) if value else 0,
+                f"{where} is left out: tags '{RESERVED_NAMESPACE}::...' are reserved for flashgen's own "
+                f"markers (such as {REMOVED_TAG}); rename it",
+            )
+        )
     return tuple(t for t in dict.fromkeys(tags) if t), problems
 
 
-def _front_matter_line(note: SourceNote, value: str) -> int:
-    """The front matter line that holds `value` (read again: this is rare), else the note's first line."""
+def _line_of(note: SourceNote, value: str) -> int:
+    """The first line of the note that holds `value` (read again: this is rare), else the line of
+    its `tags` or `categories` key, else 1."""
     try:
-        lines = note.path.read_text(encoding="utf-8", errors="replace").split("\n")[: max(note.body_line - 1, 1)]
+        lines = note.path.read_text(encoding="utf-8", errors="replace").split("\n")
     except OSError:
         return 1
     wanted = value.strip().casefold()
     for number, text in enumerate(lines, 1):
         if wanted and wanted in text.casefold():
             return number
-    for number, text in enumerate(lines, 1):
+    for number, text in enumerate(lines[: max(note.body_line - 1, 0)], 1):
         if re.match(r"\s*(tags|categories|category)\s*[:=]", text):
             return number
     return 1

@@ -663,3 +663,36 @@ def test_old_lock_files_without_tags_learn_them_from_the_last_package(
         for nid in ids:
             tags = col.get_note(nid).tags
             assert "Sleep" in tags and "Health" not in tags and "marked" in tags
+
+
+def test_flashgens_tag_namespace_is_reserved_wherever_a_tag_comes_from(
+    tmp_path: Path, collection_file: Path, run_build: Builder
+) -> None:
+    """An inline `#flashgen/removed` and a folder `flashgen/removed/` (with folder_tags) are left
+    out too, each with a warning."""
+    vault = write_notes(
+        tmp_path / "vault",
+        {
+            "flashgen/removed/live.md": """
+                # Live
+
+                Filed under #flashgen/removed and #bees.
+
+                - Honey bees see **ultraviolet** light.
+                """,
+        },
+    )
+    out = tmp_path / "out"
+    report = run_build(vault, output=out, folder_tags=True)
+    note = vault / "flashgen" / "removed" / "live.md"
+    assert sorted(str(w) for w in report.warnings) == [
+        f"{note}:0: the folder tag 'flashgen::removed' is left out: tags 'flashgen::...' are reserved for "
+        "flashgen's own markers (such as flashgen::removed); rename it",
+        f"{note}:3: tag 'flashgen::removed' is left out: tags 'flashgen::...' are reserved for "
+        "flashgen's own markers (such as flashgen::removed); rename it",
+    ]
+    _import(collection_file, out / "vault.apkg")
+    with _open(collection_file) as col:
+        live = _flashgen_notes(col)
+        assert live and all(n.tags == ["bees"] for n in live)
+        assert not col.find_notes("tag:flashgen::*")
