@@ -28,12 +28,24 @@ class AuthoredCard:
     reverse: bool = False
 
 
+# Where a separator is only text: math, code spans, links and HTML tags (`map :: a -> b` in code
+# is no question).
+_ATOM = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|\\\(.+?\\\)|\\\[.+?\\\]|`[^`]*`|!?\[[^\]]*\]\([^)]*\)|<[^>]+>", re.DOTALL)
+
+
+def _split_once(pattern: re.Pattern[str], text: str) -> list[str]:
+    """`text` split at the first match of `pattern` outside math, code, links and tags."""
+    masked = _ATOM.sub(lambda m: "\x00" * len(m.group()), text) if any(c in text for c in "$\\`[<") else text
+    match = pattern.search(masked)
+    return [text[: match.start()], text[match.end() :]] if match else [text]
+
+
 def question(text: str) -> AuthoredCard | None:
     """The card of a takeaway written `question :: answer` or `term ::: definition`, if it is one."""
-    parts = _BIDIRECTIONAL.split(text, maxsplit=1) if ":::" in text else [text]
+    parts = _split_once(_BIDIRECTIONAL, text) if ":::" in text else [text]
     if len(parts) == 2 and all(p.strip() for p in parts):
         return AuthoredCard("basic", "qa:term", parts[0].strip(), parts[1].strip(), reverse=True)
-    parts = _EXPLICIT_QA.split(text, maxsplit=1) if "::" in text else [text]
+    parts = _split_once(_EXPLICIT_QA, text) if "::" in text else [text]
     if len(parts) == 2 and all(p.strip() for p in parts):
         return AuthoredCard("basic", "qa:explicit", parts[0].strip(), parts[1].strip())
     return None

@@ -142,7 +142,7 @@ def _incremental(
                 return None  # the saved database is damaged (a crash of the machine): nothing written, build in full
             except OSError as exc:
                 where = exc.filename2 or exc.filename or options.package_path
-                raise OutputError(f"cannot write {where}: {exc.strerror or exc}") from None
+                raise OutputError.writing(where, exc) from None
         entries = delta.manifest.values()
         counts = {k: plan.count(k) for k in PLAN_ORDER}  # type: ignore[arg-type]
         # Notes outside the redone ones are unchanged, but for those of takeaways removed earlier.
@@ -323,7 +323,7 @@ def write_deck(options: Options, crop: Harvest, plan: identity.Plan, now: int | 
         lock.write_lines(options.lock_path, lock.lines(plan.records()))
     except OSError as exc:
         where = exc.filename2 or exc.filename or options.package_path  # os.replace: (temporary, final)
-        raise OutputError(f"cannot write {where}: {exc.strerror or exc}") from None
+        raise OutputError.writing(where, exc) from None
 
 
 def _remove_stale_temporaries(options: Options) -> None:

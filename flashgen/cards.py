@@ -92,22 +92,51 @@ class _Placement:
 def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) -> NoteCards:
     """The cards of one note's takeaways."""
     tags, problems = _tags_and_problems(note, options.folder_tags)
-    placement = _Placement(deck_name(note, options), tags, context_html(note), note.title)
+    placement = _Placement(
+        field_text(deck_name(note, options)), tuple(field_text(t) for t in tags), context_html(note), note.title
+    )
     made: list[Card] = []
     for takeaway in takeaways:
+        if len(takeaway.full_text) > MAX_TAKEAWAY_CHARS:
+            problems.append(
+                SourceProblem(
+                    note.path,
+                    takeaway.line,
+                    f"takeaway skipped: it is {len(takeaway.full_text):,} characters long, more than a card can "
+                    f"hold ({MAX_TAKEAWAY_CHARS:,}); split it into shorter takeaways",
+                )
+            )
+            continue
         resolver = MediaResolver(note.path, note.file.root, takeaway.line)
         with render.images(resolver):
-            made.extend(_cards(takeaway, placement, resolver))
+            made.extend(_cards(takeaway, placement, resolver, problems))
         problems.extend(SourceProblem(note.path, line, message) for line, message in resolver.problems)
-    return NoteCards(tuple(made), tuple(problems))
+    return NoteCards(tuple(made), _once_each(problems))
 
+
+def _once_each(problems: Iterable[SourceProblem]) -> tuple[SourceProblem, ...]:
+    """Each problem once, at its first line: an image shown on three cards, or used by two
+    takeaways, is one problem of the note."""
+    seen: dict[str, SourceProblem] = {}
+    for problem in problems:
+        seen.setdefault(problem.message, problem)
+    return tuple(seen.values())
+
+
+# A takeaway longer than this is a pasted document, not something to recall; its cards would take
+# the card generator and Anki time out of proportion to their use.
+MAX_TAKEAWAY_CHARS = 50_000
+# Anki numbers a cloze note's cards by a 16-bit ordinal: `{{c1::` is card 0, `{{c65536::` the last.
+MAX_CLOZE = 65536
 
 _CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
 _DELETION = re.compile(r"\{\{c\d+::(.*?)\}\}", re.DOTALL)
 
 
-def _cards(takeaway: Takeaway, placement: _Placement, media: MediaResolver) -> Iterator[Card]:
-    return _rendered(takeaway, drafts_stage.drafts(takeaway, placement.cue), placement, media)
+def _cards(
+    takeaway: Takeaway, placement: _Placement, media: MediaResolver, problems: list[SourceProblem]
+) -> Iterator[Card]:
+    return _rendered(takeaway, drafts_stage.drafts(takeaway, placement.cue), placement, media, problems)
 
 
 def from_drafts(like: Card, found: Iterable[drafts_stage.Draft]) -> tuple[Card, ...]:
@@ -116,17 +145,79 @@ def from_drafts(like: Card, found: Iterable[drafts_stage.Draft]) -> tuple[Card, 
     note = like.takeaway.note
     media = MediaResolver(note.path, note.file.root, like.takeaway.line)
     with render.images(media):
-        return tuple(_rendered(like.takeaway, found, placement, media))
+        return tuple(_rendered(like.takeaway, found, placement, media, []))
+
+
+# What cannot stand in an Anki field: control characters (U+001F separates a note's fields; none is
+# shown) and lone surrogates (SQLite and Anki take only valid UTF-8). Tab and newline are kept.
+_NOT_IN_FIELDS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def field_text(text: str) -> str:
+    """`text` fit for an Anki field, tag or deck name: no control characters, no lone surrogates."""
+    if not _NOT_IN_FIELDS.search(text):
+        return text
+    return _NOT_IN_FIELDS.sub(lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else "", text)
+
+
+# An image the resolver refused or could not find keeps no `src`: it is shown as its alt text,
+# not as a broken image. (The sanitiser writes attributes double-quoted and escaped.)
+_IMAGE_WITHOUT_SOURCE = re.compile(r"<img(?![^>]*\ssrc=)([^>]*)>")
+_ALT = re.compile(r'\salt="([^"]*)"')
+
+
+def _without_broken_images(html: str) -> str:
+    if "<img" not in html:
+        return html
+
+    def alt_text(match: re.Match[str]) -> str:
+        alt = _ALT.search(match.group(1))
+        return f'<span class="fg-missing-image">[{alt.group(1)}]</span>' if alt and alt.group(1) else ""
+
+    return _IMAGE_WITHOUT_SOURCE.sub(alt_text, html)
+
+
+# The author's own cloze deletion, shown by Anki only in a cloze note's Text field; anywhere else
+# (a question card's fields, the extra) it is shown as written, so there it stands as its text.
+# (Code is left as written: there the markup is the subject.)
+_AUTHOR_DELETION = re.compile(
+    r"(?P<code><code\b.*?</code>)|\{\{c\d+::(?P<text>(?:(?!\}\}).)*?)(?:::(?:(?!\}\}).)*)?\}\}", re.DOTALL
+)
+
+
+def _unclozed(html: str) -> str:
+    if "{{c" not in html:
+        return html
+    return _AUTHOR_DELETION.sub(lambda m: m.group("code") or m.group("text"), html)
+
+
+def _field(html: str) -> str:
+    return field_text(_without_broken_images(html))
+
+
+def _refusal(kind: str, front: str) -> str | None:
+    """Why Anki would refuse a note whose first field is `front`, or None."""
+    if kind != "cloze":
+        return None
+    numbers = {int(n) for n in _CLOZE_NUMBER.findall(front)}
+    bad = sorted(n for n in numbers if not 1 <= n <= MAX_CLOZE)
+    if bad:
+        return f"cloze number c{bad[0]} is outside Anki's range (c1 to c{MAX_CLOZE}); the card is left out"
+    return None
 
 
 def _rendered(
-    takeaway: Takeaway, found: Iterable[drafts_stage.Draft], placement: _Placement, media: MediaResolver
+    takeaway: Takeaway,
+    found: Iterable[drafts_stage.Draft],
+    placement: _Placement,
+    media: MediaResolver,
+    problems: list[SourceProblem],
 ) -> Iterator[Card]:
     rendered: dict[str, str] = {}
 
     def html(markdown: str) -> str:  # a takeaway's cards share much of their text (the extra)
         if markdown not in rendered:
-            rendered[markdown] = render.markdown(markdown) if markdown else ""
+            rendered[markdown] = _field(render.markdown(markdown)) if markdown else ""
         return rendered[markdown]
 
     for draft in found:
@@ -137,11 +228,19 @@ def _rendered(
                 if _CLOZE_NUMBER.search(front):  # sanitising removed the end of a deletion
                     media.warn("a cloze deletion lost its end once its HTML was sanitised; no cloze card made")
                 continue  # never a cloze note without a whole deletion: Anki would answer "No cloze found"
+            refusal = _refusal(draft.kind, front)
+            if refusal:
+                problems.append(SourceProblem(takeaway.note.path, takeaway.line, refusal))
+                continue
             if draft.role != "cloze:explicit":
-                deletions = tuple(language.html_to_text(d) for d in _DELETION.findall(front))
-        back, extra = html(draft.back), html(draft.extra)
+                deletions = tuple(
+                    language.html_to_text(d).replace(drafts_stage.JOINER, "") for d in _DELETION.findall(front)
+                )
+        else:
+            front = _unclozed(front)
+        back, extra = _unclozed(html(draft.back)), _unclozed(html(draft.extra))
         if takeaway.locator:  # where in the source the author found it ("p. 19"): shown on the back, never asked
-            extra += f'<p class="fg-locator">{render.escape(takeaway.locator)}</p>'
+            extra += f'<p class="fg-locator">{field_text(render.escape(takeaway.locator))}</p>'
         hashes = (
             content_hash(draft.kind, front, back, extra, placement.context, placement.tags, draft.reverse),
             fields_hash(draft.kind, front, back, extra, placement.context),
@@ -158,7 +257,7 @@ def _rendered(
             deck=placement.deck,
             tags=placement.tags,
             context=placement.context,
-            source=render.escape(takeaway.location),  # a file may be named like HTML
+            source=field_text(render.escape(takeaway.location)),  # a file may be named like HTML
             media=tuple(media.files.values()),
             hashes=hashes,
         )
@@ -293,7 +392,7 @@ def context_html(note: SourceNote) -> str:
     html = f'<span class="fg-title">{title}</span>'
     if details:
         html += f' <span class="fg-details">{details}</span>'
-    return render.sanitise(html)
+    return field_text(render.sanitise(html))
 
 
 def renumber(front: str, numbers: Iterable[int]) -> str:

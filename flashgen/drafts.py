@@ -346,8 +346,8 @@ def _with_lead(lead: str, text: str) -> str:
 
 
 _TERM_COLON = re.compile(
-    r"^(?P<bold2>\*\*|__)(?P<term2>[^*_:\n$`\[]{1,60}?)\s*:\s*(?P=bold2)\s*(?P<rest2>\S.*)$"  # **Term:** rest
-    r"|^(?P<bold>\*\*|__)?(?P<term>[^*_:\n$`\[]{1,60}?)(?P=bold)?\s*(?::|\s[—–]\s|\s-\s)\s*(?P<rest>\S.*)$",
+    r"^(?P<bold2>\*\*|__)(?P<term2>[^*_:\n$`\[\x00]{1,60}?)\s*:\s*(?P=bold2)\s*(?P<rest2>\S.*)$"  # **Term:** rest
+    r"|^(?P<bold>\*\*|__)?(?P<term>[^*_:\n$`\[\x00]{1,60}?)(?P=bold)?\s*(?::|\s[—–]\s|\s-\s)\s*(?P<rest>\S.*)$",
     re.DOTALL,
 )
 _TERM_VERB = re.compile(
@@ -358,6 +358,19 @@ _TERM_VERB = re.compile(
 _DEFINING_VERBS = frozenset({"is", "are", "refers", "refer", "means", "mean", "describes", "denotes"})
 _DEFINING = re.compile(r"^(?:a|an|the|one|any|some|each|every|how|when|where|what)\b", re.IGNORECASE)
 _TERM_GLUE = frozenset({"of", "and", "the", "a", "an", "in", "for", "to"})
+
+
+def _masked(text: str) -> str:
+    """`text` with its math, code, links and HTML tags blanked out (as NULs, which markdown-it
+    never passes on), so that a separator is never found inside one: `\\(\\{x : x > 0\\}\\)` holds
+    no definition and `` `map :: a -> b` `` no question. Positions are those of `text`."""
+    spans = _protected(text)
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = "\x00" * (end - start)
+    return "".join(chars)
 
 
 def drafts(takeaway: Takeaway, cue: str, lead: str = "") -> list[Draft]:
@@ -397,17 +410,18 @@ def _definition(sentence: _Sentence, source: str, cue: str, extra: str) -> _Cand
     """`Term: definition`, or "X is a ...", asked as "What is meant by “Term”?" / "What is X?"."""
     prompt = ""
     head = sentence.text[:80]  # a term and its separator come first
-    match = _TERM_COLON.match(sentence.text) if any(c in head for c in ":—–-") else None
+    match = _TERM_COLON.match(_masked(sentence.text)) if any(c in head for c in ":—–-") else None
     if match:
         bold = match.group("bold") or match.group("bold2")
-        term = (match.group("term") or match.group("term2")).strip().strip("\"'“”‘’")
+        term = (match.group("term") or match.group("term2")).strip().strip("\"'“”‘’")  # no atom: as written
         words = language.words(term)
         looks_like_term = bool(bold) or (
             0 < len(words) <= 4 and all(w not in STOPWORDS or w in _TERM_GLUE for w in words)
         )
         if words and looks_like_term:
             prompt = f"What is meant by “{term}”?"
-            rest = match.group("rest") or match.group("rest2")
+            rest_group = "rest" if match.group("rest") else "rest2"
+            rest = sentence.text[match.start(rest_group) : match.end(rest_group)]
     if not prompt:
         text = plain(sentence.text)
         if _DEFINING_VERBS.isdisjoint(text.split(None, 7)[1:7]):  # the verb follows a term of 1-5 words
@@ -488,6 +502,29 @@ def _best_questions(sentences: Sequence[_Sentence], source: str, cue: str, extra
 Span = tuple[int, int, str]  # start, end, and the markdown a cloze deletion shows
 
 
+# Inside a cloze deletion Anki reads `::` as the start of a hint and `}}` as the end: text that
+# holds them (`std::vector`, `{x | x > 0}}`) gets an invisible word joiner between the two
+# characters. Math is left alone (the renderer spaces its braces), and so are link targets and tags.
+_CLOZE_SKIP = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|\\\(.+?\\\)|\\\[.+?\\\]|\]\([^)]*\)|<[^>]+>", re.DOTALL)
+_CLOZE_PAIR = re.compile(r"(?<=:)(?=:)|(?<=\})(?=\})|(?<=\{)(?=\{)")
+JOINER = "\u2060"
+
+
+def cloze_safe(markdown: str) -> str:
+    """The markdown of a cloze deletion's text, safe to put between `{{cN::` and `}}`."""
+    if not any(c in markdown for c in ":{}"):
+        return markdown
+    out, last = [], 0
+    for match in _CLOZE_SKIP.finditer(markdown):
+        out.append(_CLOZE_PAIR.sub(JOINER, markdown[last : match.start()]))
+        out.append(match.group())
+        last = match.end()
+    out.append(_CLOZE_PAIR.sub(JOINER, markdown[last:]))
+    safe = "".join(out)
+    # `{{c1::x}` + `}}` would close after `x`; `{{c1::` + `:x` would read as a hint.
+    return (JOINER if safe.startswith(":") else "") + safe + (JOINER if safe.endswith("}") else "")
+
+
 def _wrap(text: str, spans: Sequence[Span]) -> str:
     """`text` with each span replaced by a numbered cloze deletion."""
     out, last = [], 0
@@ -496,11 +533,11 @@ def _wrap(text: str, spans: Sequence[Span]) -> str:
         emphasis = _EMPHASIS.fullmatch(original)
         if emphasis and answer.endswith(":"):  # **Term:** -> **{{c1::Term}}:**
             marker = original[:2]
-            body = f"{marker}{{{{c{number}::{answer[:-1].rstrip()}}}}}:{marker}"
+            body = f"{marker}{{{{c{number}::{cloze_safe(answer[:-1].rstrip())}}}}}:{marker}"
         elif emphasis:
-            body = f"{{{{c{number}::{original}}}}}"
+            body = f"{{{{c{number}::{cloze_safe(original)}}}}}"
         else:
-            body = f"{{{{c{number}::{answer}}}}}"
+            body = f"{{{{c{number}::{cloze_safe(answer)}}}}}"
         out.append(text[last:start] + body)
         last = end
     out.append(text[last:])
@@ -612,7 +649,7 @@ def _children(takeaway: Takeaway, cue: str) -> list[Draft]:
         return []
     short = all(len(plain(c.full_text).split()) <= 6 for c in children)
     if short and len(children) >= 3:
-        items = "\n".join(f"- {{{{c{i}::{c.full_text}}}}}" for i, c in enumerate(children, start=1))
+        items = "\n".join(f"- {{{{c{i}::{cloze_safe(c.full_text)}}}}}" for i, c in enumerate(children, start=1))
         return [Draft("cloze", "cloze:items", f"{takeaway.text}\n\n{items}")]
     if short:
         return [Draft("basic", "qa:items", takeaway.text, bullets(children))]

@@ -106,12 +106,13 @@ def split(text: str, path: Path) -> FrontMatter:
         except RecursionError:  # `[[[[...]]]]` a thousand deep: the parsers recurse
             line = first_line + len(raw) - len(raw.lstrip("\n"))
             raise SourceError(path, line, "front matter is nested too deeply to read") from None
-        except tomllib.TOMLDecodeError as exc:
-            # Without "at line N" the error is "at end of document": the last line with text is the likelier culprit.
-            match = re.search(r"at line (\d+)", str(exc))
-            line = first_line + (int(match.group(1)) - 1 if match else raw.rstrip().count("\n"))
-            message = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", str(exc))
-            raise SourceError(path, line, f"invalid TOML front matter: {message}") from None
+        except ValueError as exc:  # tomllib: an integer of more digits than Python converts
+            if isinstance(exc, tomllib.TOMLDecodeError):
+                raise _toml_error(exc, path, raw, first_line) from None
+            digits = re.search(r"[0-9_]{1000,}", raw)
+            line = first_line + raw.count("\n", 0, digits.start()) if digits else first_line
+            message = "a number too long to read" if digits else _short(str(exc))
+            raise SourceError(path, line, f"invalid front matter: {message}") from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
@@ -121,9 +122,21 @@ def split(text: str, path: Path) -> FrontMatter:
         if rest.startswith("\n"):
             rest = rest[1:]
         body_line = text.count("\n", 0, closing.end()) + 2
-        meta = {str(k): v for k, v in loaded.items()}
+        meta = {_key(k): v for k, v in loaded.items()}
         return FrontMatter(path, meta, rest, body_line, raw, first_line)
     return FrontMatter(path, {}, text, 1)
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, path: Path, raw: str, first_line: int) -> SourceError:
+    # Without "at line N" the error is "at end of document": the last line with text is the likelier culprit.
+    match = re.search(r"at line (\d+)", str(exc))
+    line = first_line + (int(match.group(1)) - 1 if match else raw.rstrip().count("\n"))
+    message = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", str(exc))
+    return SourceError(path, line, f"invalid TOML front matter: {message}")
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _yaml_error_line(exc: yaml.YAMLError, raw: str, first_line: int) -> int:
@@ -147,13 +160,39 @@ def _yaml_error_message(exc: yaml.YAMLError) -> str:
     return f"invalid YAML front matter: {context}, {problem}" if context else f"invalid YAML front matter: {problem}"
 
 
+def _key(key: object) -> str:
+    """A front matter key as text (YAML keys may be numbers, dates, even a 5,000-digit integer)."""
+    text = as_text(key)
+    return text if text is not None else "<a number too large to read>"
+
+
+MAX_DIGITS = 100  # a number with more digits is no year, title or tag
+
+
+def as_text(value: object) -> str | None:
+    """A scalar front matter value as text; None for what is not one (a list, a mapping, a number
+    too long to be meant, which Python would refuse to convert beyond 4,300 digits)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if value.bit_length() <= MAX_DIGITS * 10 // 3 else None
+    if isinstance(value, (str, float, _dt.date, _dt.datetime, _dt.time)):
+        # YAML's `"\\udc80"` is a lone surrogate, which no file or database can store.
+        return _SURROGATE.sub("\ufffd", str(value)).strip()
+    return None
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def _kind_of(value: object) -> str:
     kinds = {list: "list", dict: "mapping", str: "string", int: "number", float: "number", bool: "boolean"}
     return kinds.get(type(value), type(value).__name__)
 
 
 class Fields:
-    """Typed access to front matter values, with errors that name the key."""
+    """Typed access to front matter values, with errors that name the key (`notes` leaves such a
+    value out with a warning, and the note builds)."""
 
     def __init__(self, front: FrontMatter, meta: Mapping[str, Any], prefix: str = "") -> None:
         self.front = front
@@ -180,12 +219,12 @@ class Fields:
         return [self._scalar(key, value)]
 
     def _scalar(self, key: str, value: object) -> str:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, (str, int, float, _dt.date, _dt.datetime, _dt.time)):
-            return str(value).strip()
-        raise SourceError(
-            self.front.path,
-            self.front.line_of(key),
-            f"front matter '{self.prefix}{key}' must be text or a list of text, not a {_kind_of(value)}",
-        )
+        text = as_text(value)
+        if text is not None:
+            return text
+        name = f"front matter '{self.prefix}{key}'"
+        if isinstance(value, int):
+            message = f"{name} holds a number too long to use ({value.bit_length()} bits)"
+        else:
+            message = f"{name} must be text or a list of text, not a {_kind_of(value)}"
+        raise SourceError(self.front.path, self.front.line_of(key), message)

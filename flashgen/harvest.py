@@ -79,6 +79,11 @@ def harvest_note(file: notes.NoteFile, options: Options, data: bytes | None = No
         return NoteResult(file.rel, failure=exc.problem)
     except RecursionError:
         return NoteResult(file.rel, failure=SourceProblem(file.path, 1, "is nested too deeply to read"))
+    except Exception as exc:  # a bug met on one note must not stop the others: report it as that note's
+        message = (
+            f"could not be read: flashgen failed on it ({type(exc).__name__}: {str(exc)[:200]}); please report this"
+        )
+        return NoteResult(file.rel, failure=SourceProblem(file.path, 0, message))
     media = tuple(sorted({m.path for card in made.cards for m in card.media}))
     if made.cards:
         reason = ""

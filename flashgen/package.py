@@ -26,6 +26,8 @@ from typing import Any
 import genanki
 
 from . import render
+from .cards import field_text
+from .errors import OutputError, printable
 from .identity import Identity
 from .lock import atomic_path
 
@@ -84,6 +86,7 @@ th { background: #f1f1f4; text-align: left; }
 .nightMode th, .night_mode th { background: #2a2a2e; }
 img { border-radius: 4px; }
 .nightMode img, .night_mode img { filter: brightness(0.85); }
+.fg-missing-image { font-style: italic; color: #6e6e73; }
 .wikilink { border-bottom: 1px dotted currentColor; }
 .fg-lead { color: #6e6e73; }
 .nightMode .fg-lead, .night_mode .fg-lead { color: #a1a1a8; }
@@ -184,20 +187,27 @@ def _insert(cursor: Any, rows: Sequence[_Row], first_id: int) -> None:
 
 
 def _rows(identities: Sequence[Identity]) -> list[_Row]:
+    """The notes to insert: every one Anki accepts. The card stage drops (and reports) the cards
+    Anki would refuse; this is the last check, for what reaches the package by another way (a lock
+    file's records of a card made before that check). One refused note would make Anki refuse the
+    whole package."""
     rows = []
     for identity in identities:
         card = identity.card
         model_id = CLOZE_MODEL_ID if card.kind == "cloze" else QA_MODEL_ID
         ords = _card_ords(identity)
+        if not all(0 <= o < 65536 for o in ords):
+            continue
+        deck = field_text(card.deck)
         rows.append(
             _Row(
                 identity.guid,
                 model_id,
-                deck_id(card.deck),
-                card.deck,
+                deck_id(deck),
+                deck,
                 identity.mod,
                 fields_of(identity),
-                card.tags,
+                tuple(field_text(t) for t in card.tags),
                 ords,
             )
         )
@@ -263,16 +273,18 @@ def fields_of(identity: Identity) -> tuple[str, ...]:
     """The field values of an identity's Anki note, in the note type's field order."""
     card = identity.card
     if card.kind == "cloze":
-        return (identity.front, card.extra, card.context, card.source, identity.guid)
-    return (
-        identity.front,
-        card.back,
-        card.extra,
-        card.context,
-        card.source,
-        "y" if card.reverse else "",
-        identity.guid,
-    )
+        fields: tuple[str, ...] = (identity.front, card.extra, card.context, card.source, identity.guid)
+    else:
+        fields = (
+            identity.front,
+            card.back,
+            card.extra,
+            card.context,
+            card.source,
+            "y" if card.reverse else "",
+            identity.guid,
+        )
+    return tuple(field_text(f) for f in fields)  # U+001F would split a field in two
 
 
 @lru_cache(maxsize=4096)
@@ -300,9 +312,31 @@ def write(
     # package is in place.
     if keep_database is not None:
         keep_database.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(keep_database) if keep_database is not None else _scratch_database() as database:
+    with (
+        _storage_errors(path),
+        atomic_path(keep_database) if keep_database is not None else _scratch_database() as database,
+    ):
         _write_database(_Package(list(decks.values()), rows), database, stamp)
         archive(database, media, path)
+
+
+@contextmanager
+def _storage_errors(path: Path) -> Iterator[None]:
+    """A write that fails for lack of room (a full disk, a file-size limit) as an `OutputError`
+    naming the file; SQLite reports it as a database error, not an `OSError`."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        name = getattr(exc, "sqlite_errorname", "")
+        if name == "SQLITE_FULL":
+            reason = "disk full"
+        elif name.startswith("SQLITE_IOERR") or "disk I/O error" in str(exc):
+            reason = f"disk full or file too large (SQLite: {exc})"
+        else:
+            reason = str(exc)
+        raise OutputError(f"cannot write {printable(str(path))}: {reason}") from None
+    except OSError as exc:
+        raise OutputError.writing(exc.filename2 or exc.filename or path, exc) from None  # os.replace: (temporary, final)
 
 
 @contextmanager

@@ -363,7 +363,9 @@ def _render_wikiembed(self: Any, tokens: Sequence[Token], idx: int, options: Opt
 def _math(content: str) -> str:
     # `}}` would end a cloze deletion early; MathJax ignores the space. Escaped as the sanitiser
     # writes text, so that the fast path (`_holes`) can use it as it is.
-    return _text(content.strip()).replace("}}", "} }")
+    # `::` would start a cloze's hint: TeX sets `:{}:` as it sets `::`.
+    text = _text(content.strip())
+    return re.sub(r"(?<=:)(?=:)", "{}", re.sub(r"(?<=\})(?=\})", " ", text)) if ("}}" in text or "::" in text) else text
 
 
 def _render_math_inline(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SourceProblem
+from .errors import SourceProblem, printable
 
 PLAN_ORDER = ("added", "updated", "moved", "unchanged", "removed")
 
@@ -22,7 +22,7 @@ class Change:
     text: str  # the takeaway's first words
 
     def __str__(self) -> str:
-        return f"{self.status:>8}  {self.location}  [{self.role}]  {self.text}"
+        return printable(f"{self.status:>8}  {self.location}  [{self.role}]  {self.text}")
 
 
 @dataclass(frozen=True)

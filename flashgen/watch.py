@@ -81,6 +81,9 @@ def _safe_load(load: Callable[[], Options], report: Callable[[Outcome], None]) -
     except FlashgenError as exc:
         report(exc)
         return None
+    except Exception as exc:  # as in `_rebuild`
+        report(FlashgenError(f"the configuration could not be read ({type(exc).__name__}: {exc})"))
+        return None
 
 
 def _rebuild(
@@ -95,4 +98,6 @@ def _rebuild(
             report(result)
     except FlashgenError as exc:
         report(exc)
+    except Exception as exc:  # a bug must not end the watch: the next save may build
+        report(FlashgenError(f"the build failed unexpectedly ({type(exc).__name__}: {exc}); watching goes on"))
     return options
