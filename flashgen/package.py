@@ -336,7 +336,8 @@ def _storage_errors(path: Path) -> Iterator[None]:
             reason = str(exc)
         raise OutputError(f"cannot write {printable(str(path))}: {reason}") from None
     except OSError as exc:
-        raise OutputError.writing(exc.filename2 or exc.filename or path, exc) from None  # os.replace: (temporary, final)
+        # os.replace names (temporary, final)
+        raise OutputError.writing(exc.filename2 or exc.filename or path, exc) from None
 
 
 @contextmanager
