@@ -96,6 +96,7 @@ def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) 
         field_text(deck_name(note, options)), tuple(field_text(t) for t in tags), context_html(note), note.title
     )
     made: list[Card] = []
+    images: set[str] = set()  # an image is reported once a note, however many cards or takeaways show it
     for takeaway in takeaways:
         if len(takeaway.full_text) > MAX_TAKEAWAY_CHARS:
             problems.append(
@@ -110,17 +111,14 @@ def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) 
         resolver = MediaResolver(note.path, note.file.root, takeaway.line)
         with render.images(resolver):
             made.extend(_cards(takeaway, placement, resolver, problems))
-        problems.extend(SourceProblem(note.path, line, message) for line, message in resolver.problems)
-    return NoteCards(tuple(made), _once_each(problems))
-
-
-def _once_each(problems: Iterable[SourceProblem]) -> tuple[SourceProblem, ...]:
-    """Each problem once, at its first line: an image shown on three cards, or used by two
-    takeaways, is one problem of the note."""
-    seen: dict[str, SourceProblem] = {}
-    for problem in problems:
-        seen.setdefault(problem.message, problem)
-    return tuple(seen.values())
+        for line, message in resolver.problems:
+            if message.startswith("image "):  # `image 'x.png' not found`, `image '...' refused: ...`
+                if message in images:
+                    continue
+                images.add(message)
+            problems.append(SourceProblem(note.path, line, message))
+    # Each problem once: a takeaway's cards share its text, and each card met it again.
+    return NoteCards(tuple(made), tuple(dict.fromkeys(problems)))
 
 
 # A takeaway longer than this is a pasted document, not something to recall; its cards would take
