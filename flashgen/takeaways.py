@@ -262,6 +262,9 @@ class _Extraction:
                 self.skipped.append((first, "only a link"))
             return
         lines = text.split("\n")
+        if text.startswith("[^"):
+            self.skipped.append((first, "a footnote (a reference)"))
+            return
         if _metadata_paragraph(lines):
             self.skipped.append((first, "metadata lines (Author: ..., Tags: ...)"))
             return
@@ -270,7 +273,7 @@ class _Extraction:
             return
         source_lines = self.lines[block.map[0] : block.map[1]]
         if _points(lines):
-            for line in lines:
+            for line in _joined_definitions(lines):
                 point = _NUMBERED_LINE.sub("", line, count=1).strip()
                 if point and not _PLACEHOLDER.match(point) and not _is_link(point):
                     yield _takeaway(self.owner, point, first + _line_of(source_lines, line), section)
@@ -377,15 +380,24 @@ def _page(kind: str, place: str) -> str:
 
 def _line_of(source_lines: Sequence[str], text: str) -> int:
     """The offset of the source line on which `text` (a sentence or line of a paragraph) starts."""
-    probe = " ".join(text.split())[:12]
-    for offset, line in enumerate(source_lines):
-        if probe and probe in " ".join(line.split()):
-            return offset
-    words = probe.split()
-    for offset, line in enumerate(source_lines):
-        if words and words[0] in line:
-            return offset
+    flat = " ".join(text.split())
+    for size in (12, 6, 3):  # shorter probes for a point joined from two lines
+        probe = flat[:size]
+        for offset, line in enumerate(source_lines):
+            if probe and probe in " ".join(line.split()):
+                return offset
     return 0
+
+
+def _joined_definitions(lines: Sequence[str]) -> list[str]:
+    """Points one a line, with a line that ends in a colon joined to the next ("一傅众咻：" then its meaning)."""
+    out: list[str] = []
+    for line in lines:
+        if out and out[-1].rstrip().endswith((":", "：")):
+            out[-1] = out[-1].rstrip() + ("" if out[-1].rstrip().endswith("：") else " ") + line.strip()
+        else:
+            out.append(line)
+    return out
 
 
 def _points(lines: Sequence[str]) -> bool:

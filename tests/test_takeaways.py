@@ -312,3 +312,37 @@ def test_a_note_with_takeaways_has_no_reason() -> None:
 def test_emoji_shortcodes_are_emoji_and_markers_are_gone() -> None:
     found = extract(note("## Key takeaways\n\n- :bulb: An idea :unknown_code_here: <!--more--> here.\n"))
     assert texts(found) == ["💡 An idea here."]
+
+
+def test_no_silent_notes_in_build_check_and_verbose(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from flashgen.cli import main
+
+    from .conftest import write_notes
+
+    vault = write_notes(
+        tmp_path / "vault",
+        {
+            "a.md": "- Alpha is the **first** letter of the Greek alphabet.\n",
+            "draft.md": "# Draft\n",
+            "links.md": "- [Paper](https://a.example)\n- [Code](https://b.example)\n",
+        },
+    )
+    out = str(tmp_path / "out")
+    runner = CliRunner()
+    built = runner.invoke(main, ["build", str(vault), "-o", out])
+    assert built.exit_code == 0, built.output
+    assert "2 notes made no card: see flashgen check" in built.stdout
+    checked = runner.invoke(main, ["check", str(vault)])
+    assert "draft.md: made no card: is empty (a draft or a title only)" in checked.stdout
+    assert (
+        "links.md: made no card: holds no knowledge flashgen can ask about: a list of links (line 1)" in checked.stdout
+    )
+    # an incremental build (one note changed) and an up-to-date one still count and name them
+    (vault / "a.md").write_text("- Beta is the **second** letter of the Greek alphabet.\n")
+    verbose = runner.invoke(main, ["build", str(vault), "-o", out, "-v"])
+    assert "draft.md: made no card: is empty" in verbose.stdout
+    assert "2 notes made no card" in verbose.stdout
+    again = runner.invoke(main, ["build", str(vault), "-o", out])
+    assert "2 notes made no card: see flashgen check" in again.stdout
