@@ -142,9 +142,10 @@ _MATH_DENIED = frozenset(
         "renewgathered",
     }
 )  # fmt: skip
-# A backslash and the command MathJax reads (ASCII letters, or any one character); or the `[` of
-# one of Anki's tags.
-_ACTIVE = re.compile(r"\\(?:([A-Za-z]+)|[\s\S])|\[(?=(sound:|/?anki:|/?latex\]|/?\$\$?\]))", re.IGNORECASE)
+# A backslash and the command MathJax reads (ASCII letters, or any one character).
+_COMMAND = re.compile(r"\\(?:([A-Za-z]+)|[\s\S])")
+# The `[` of one of Anki's tags (found whatever precedes it: Anki knows no escape).
+_ANKI_TAG = re.compile(r"\[(?=(sound:|/?anki:|/?latex\]|/?\$\$?\]))", re.IGNORECASE)
 # `\bbox[...]`: colours and sizes only; anything else in its options is CSS.
 _BBOX_OPTIONS = re.compile(r"\s*(?:\[([^\]]{0,200})\])?")
 _BBOX_SAFE = re.compile(r"[\w#.,%\s-]*")
@@ -203,23 +204,24 @@ def plain_text(fragment: str) -> str:
 
 def _refused(text: str) -> Iterator[tuple[int, str]]:
     """Where each refused command or tag starts in `text`, and what it is."""
-    for match in _ACTIVE.finditer(text):
-        start = match.start()
-        if text[start] == "[":
-            yield start, "[" + match.group(2)
-            continue
+    if "[" in text:
+        for match in _ANKI_TAG.finditer(text):
+            yield match.start(), "[" + match.group(1)
+    if "\\" not in text:
+        return
+    for match in _COMMAND.finditer(text):
         name = match.group(1)
         if not name:
             continue
         lowered = name.lower()
         if lowered in _MATH_DENIED:
-            yield start, "\\" + name
+            yield match.start(), "\\" + name
         elif lowered == "bbox":
             options = _BBOX_OPTIONS.match(text, match.end())
             inside = options.group(1) if options else None
             closed = options is not None and (inside is not None or text[options.end() : options.end() + 1] != "[")
             if not closed or (inside is not None and not _BBOX_SAFE.fullmatch(inside)):
-                yield start, "\\bbox"
+                yield match.start(), "\\bbox"
 
 
 def _refusal(found: str) -> str:

@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flashgen import render
 
@@ -111,7 +113,7 @@ def test_cloze_markup_cannot_glue_a_refused_command() -> None:
 
 
 ANKI_TAGS_NOTE = """---
-title: 'Listen [sound:title.mp3]'
+title: 'Listen [sound:title.mp3] \\[sound:escaped.mp3]'
 author: '[anki:tts lang=en_US]author[/anki:tts]'
 type: '[latex]\\\\input{/etc/passwd}[/latex]'
 year: '[$]x[/$]'
@@ -166,16 +168,21 @@ def test_harmless_text_is_left_alone(text: str) -> None:
 
 
 def test_a_long_line_of_markup_defuses_in_linear_time() -> None:
+    """A scaling ratio, not an absolute time: four times the text takes about four times as long
+    (a quadratic scan would take sixteen)."""
     import time
 
     def took(size: int) -> float:
         text = ("{{c1::a::" + "::" * size + "[" * size + "\\" * size + "}}") * 2
-        start = time.perf_counter()
-        render.defuse(text)
-        return time.perf_counter() - start
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            render.defuse(text)
+            best = min(best, time.perf_counter() - start)
+        return best
 
     took(1000)
-    assert took(400_000) < 8 * took(100_000) + 0.05
+    assert took(200_000) < 8 * took(50_000) + 0.05
 
 
 def test_a_cloze_that_sanitising_breaks_makes_no_broken_card(anki: Anki, run_build: Builder, tmp_path: Path) -> None:
@@ -269,3 +276,30 @@ def test_a_linked_note_outside_the_notes_folder_is_not_read(anki: Anki, run_buil
     assert "Mitochondria" in fields and "SECRET" not in fields
     for path in (tmp_path / "decks").rglob("*"):
         assert not path.is_file() or b"SECRET" not in path.read_bytes(), path
+
+
+def _as_older_ankis_show(html: str) -> str:
+    """Each cloze deletion as its bare answer (hint dropped), innermost first."""
+    innermost = re.compile(r"\{\{c\d+::((?:(?!\{\{c\d+::|\}\}).)*?)\}\}", re.DOTALL)
+    while True:
+        shown = innermost.sub(lambda m: m.group(1).split("::")[0], html)
+        if shown == html:
+            return shown
+        html = shown
+
+
+_HOSTILE_PIECES = [
+    "\\", "\\\\", "href", "hr", "ef", "style", "def", "bbox", "[", "]", "{", "}", "{{c1::", "{{c2::", "}}", "::",
+    "sound:", "anki:", "latex]", "$", "$$", "\\(", "\\)", "<b>", "</b>", "<!-- -->", "&#92;", "&#91;", " ", "x", "\n",
+    "**", "`", "border:1px",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_HOSTILE_PIECES), max_size=14).map("".join))
+@settings(max_examples=1500, deadline=None)
+def test_no_arrangement_of_markup_gets_a_refused_command_through(text: str) -> None:
+    for html in (render.markdown(text), render.escape(text), render.sanitise(text)):
+        for shown in (html, _as_older_ankis_show(html)):
+            assert not set(mathjax_commands(shown)) & DENIED, (text, html)
+            assert not styled_bbox(shown), (text, html)
+            assert not re.search(r"\[(?:sound:|/?anki:|/?latex\]|/?\$\$?\])", shown, re.IGNORECASE), (text, html)
