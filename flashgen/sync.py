@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -95,8 +96,12 @@ class SyncPlan:
         out += [f"    move  {i.record.path}:{i.record.line}  [{i.record.role}] -> {i.card.deck}" for i, _ in self.move]
         out += [f"  delete  {i.record.path}:{i.record.line}  [{i.record.role}]" for i, _ in self.delete]
         out += [
-            f"conflict  {i.record.path}:{i.record.line}  [{i.record.role}] edited in Anki; left alone"
-            + (" (--force deletes)" if i.status in ("removed", "retired") else " (--force overwrites)")
+            f"conflict  {i.record.path}:{i.record.line}  [{i.record.role}] "
+            + (
+                "edited or moved in Anki; left alone (--force deletes)"
+                if i.status in ("removed", "retired")
+                else "edited in Anki; left alone (--force overwrites)"
+            )
             for i, _ in self.conflicts
         ]
         return out
@@ -188,9 +193,11 @@ def plan_sync(
     """Decide what to add, update, move and delete. Pure: Anki's state comes in as data.
 
     A note edited in Anki since flashgen last wrote it (its fields are none that flashgen wrote)
-    is a conflict, whether flashgen would update it or delete it: it is left alone unless forced.
+    is a conflict, whether flashgen would update it or delete it: it is left alone unless forced;
+    so is a note to delete none of whose cards is in a deck of this package.
     """
     plan = SyncPlan()
+    decks = {_deck_key(r.deck) for r in previous.values()} | {_deck_key(i.card.deck) for i in identities}
     for item in identities:
         note = anki.get(item.guid)
         if note is not None and _MODEL_KIND.get(note.model) != item.card.kind:
@@ -199,7 +206,7 @@ def plan_sync(
             if note is None:
                 continue
             if delete:
-                if _edited(item, note, previous, state) and not force:
+                if not force and (_edited(item, note, previous, state) or _elsewhere(note, decks)):
                     plan.conflicts.append((item, note))
                 else:
                     plan.delete.append((item, note))
@@ -263,6 +270,18 @@ def _edited(
     return current != fields_hash(item.card.kind, anki_fields(item)) and current not in _written_fields(
         item, previous, state
     )
+
+
+def _elsewhere(note: AnkiNote, decks: set[str]) -> bool:
+    """Whether none of the note's cards is in a deck of this package (`decks`, as `_deck_key`s):
+    the user moved them all to decks of their own, or the note was never this package's (an
+    earlier version could adopt another package's notes)."""
+    return bool(note.cards) and all(_deck_key(deck) not in decks for _, deck in note.cards)
+
+
+def _deck_key(name: str) -> str:
+    """A deck name as Anki compares them: ignoring case, in Unicode's composed form."""
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 def _maybe_update(

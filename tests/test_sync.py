@@ -696,3 +696,28 @@ def test_flashgens_tag_namespace_is_reserved_wherever_a_tag_comes_from(
         live = _flashgen_notes(col)
         assert live and all(n.tags == ["bees"] for n in live)
         assert not col.find_notes("tag:flashgen::*")
+
+
+def test_delete_leaves_a_note_whose_cards_the_user_moved_out_of_the_package(
+    tmp_path: Path, collection_file: Path
+) -> None:
+    """Cards the user moved to a deck of their own (or an earlier version's adoption left in
+    another package's deck) are no longer this package's to delete: a conflict, left alone."""
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    _sync_file(vault, out, collection_file)
+    with _open(collection_file) as col:
+        [kept] = [n for n in _notes_with(col, "emotional memories") if n.note_type()["name"] == "flashgen Cloze"]
+        col.set_deck([c.id for c in kept.cards()], col.decks.id("Mine"))
+        others = {n.id for n in _notes_with(col, "emotional memories")} - {kept.id}
+    sleep = (vault / "sleep.md").read_text()
+    (vault / "sleep.md").write_text(sleep.replace("- REM sleep consolidates **emotional memories** overnight.\n", ""))
+    report = _sync_file(vault, out, collection_file, delete=True, max_delete=1.0)
+    assert [n.id for _, n in report.plan.conflicts] == [kept.id] and report.exit_code == 1
+    assert {n.id for _, n in report.plan.delete} == others
+    assert any("edited or moved in Anki; left alone (--force deletes)" in line for line in report.plan.lines())
+    with _open(collection_file) as col:
+        assert col.find_notes(f"nid:{kept.id}")
+    _sync_file(vault, out, collection_file, delete=True, force=True)
+    with _open(collection_file) as col:
+        assert not col.find_notes(f"nid:{kept.id}")
