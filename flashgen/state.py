@@ -424,8 +424,11 @@ class _ResultCodec:
 
     The cards of a note share takeaways, and the takeaways their note: each note and takeaway is
     stored once, and cards and takeaways refer to them by index (takeaways after their nested
-    items). Decoding checks every value's type and makes the same objects again through their
-    constructors, so a field added to a card is stored without a change here."""
+    items). The cards of a takeaway also share long texts (the rendered takeaway, the note's
+    context, its tags): a card's text or tuple of texts is stored once in a table and referred
+    to by index (and made one object again, as in memory). Decoding checks every value's type
+    and makes the same objects again through their constructors, so a field added to a card is
+    stored without a change here."""
 
     def __init__(self) -> None:
         from .cards import Card
@@ -449,11 +452,18 @@ class _ResultCodec:
             hints = get_type_hints(cls)
             return tuple.__class_getitem__(tuple(replaced.get(n, hints[n]) for n in names))
 
-        card_row = row(Card, self.card_fields, {"takeaway": Index})
+        hints = get_type_hints(Card)
+        texts: Any = tuple[str, ...]
+        self.shared = [i for i, n in enumerate(self.card_fields) if hints[n] in (str, texts)]
+        card_row = row(
+            Card,
+            self.card_fields,
+            {"takeaway": Index, **{self.card_fields[i]: hints[self.card_fields[i]] | Index for i in self.shared}},
+        )
         takeaway_row = row(Takeaway, self.takeaway_fields, {"note": Index, "children": tuple[Index, ...]})
         result_row = row(NoteResult, self.result_fields, {"cards": tuple.__class_getitem__((card_row, ...))})
         stored: Any = tuple.__class_getitem__(
-            (result_row, tuple[SourceNote, ...], tuple.__class_getitem__((takeaway_row, ...)))
+            (result_row, tuple[SourceNote, ...], tuple.__class_getitem__((takeaway_row, ...)), tuple[str | texts, ...])
         )
         self.encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
         self.decoder = msgspec.msgpack.Decoder(stored, dec_hook=_dec_hook)
@@ -478,19 +488,24 @@ class _ResultCodec:
             rows.append(values)
             return places[id(item)]
 
+        table: dict[object, int] = {}
         cards = []
         for card in result.cards:
             values = list(self.get_card(card))
             values[self.card_at] = place(card.takeaway)
+            for i in self.shared:
+                value = values[i]
+                if value and (len(value) >= _SHARED_FROM or not isinstance(value, str)):
+                    values[i] = table.setdefault(value, len(table))
             cards.append(values)
         top = list(self.get_result(result))
         top[self.cards_at] = cards
-        return self.encoder.encode((top, note_list, rows))
+        return self.encoder.encode((top, note_list, rows, tuple(table)))
 
     def decode(self, data: bytes) -> NoteResult:
         top: Any
         rows: Any
-        top, note_list, rows = self.decoder.decode(data)
+        top, note_list, rows, table = self.decoder.decode(data)
         made: list[Any] = []
         for row in rows:
             values = list(row)
@@ -501,11 +516,17 @@ class _ResultCodec:
         for row in top[self.cards_at]:
             values = list(row)
             values[self.card_at] = made[row[self.card_at]]
+            for i in self.shared:
+                if isinstance(values[i], int):
+                    values[i] = table[values[i]]
             cards.append(self.card(*values))
         values = list(top)
         values[self.cards_at] = tuple(cards)
         result: NoteResult = self.result(*values)
         return result
+
+
+_SHARED_FROM = 12  # characters: shorter texts are stored in place
 
 
 def _getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
