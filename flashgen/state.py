@@ -272,7 +272,7 @@ class Cache:
                 header = msgspec.msgpack.decode(_frame(stream) or b"", type=_CacheHeader)
                 if header.origin != origin(paths.folder):
                     return cls(paths, key, notice=_ignored(path, "written in another folder (copied or committed?)"))
-                if header.key != key:
+                if header.key != f"{key} {_the_codec().shape}":  # other options, or cards of other fields
                     return cls(paths, key)  # other options: a cache of no use, not a damaged one
                 decoder = msgspec.msgpack.Decoder(_CacheEntry)
                 entries = {}
@@ -352,7 +352,8 @@ class Cache:
                 return
             with atomic_path(self.paths.cache) as tmp, open(tmp, "wb") as stream:
                 stream.write(_MAGIC)
-                stream.write(_framed(msgspec.msgpack.encode(_CacheHeader(SCHEMA, here, self.key))))
+                header = _CacheHeader(SCHEMA, here, f"{self.key} {_the_codec().shape}")
+                stream.write(_framed(msgspec.msgpack.encode(header)))
                 if self._spool is not None:
                     self._spool.seek(0)
                     while chunk := self._spool.read(1 << 20):
@@ -467,6 +468,16 @@ class _ResultCodec:
         )
         self.encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
         self.decoder = msgspec.msgpack.Decoder(stored, dec_hook=_dec_hook)
+        # The layout of the rows: a cache written when the records had other fields is of no use
+        # (as one of other options), not damaged.
+        from .errors import SourceProblem
+        from .media import MediaFile
+        from .notes import NoteFile
+
+        nested = [
+            (f.name, str(f.type)) for cls in (SourceNote, NoteFile, MediaFile, SourceProblem) for f in fields(cls)
+        ]
+        self.shape = hashlib.blake2b(repr((stored, nested)).encode(), digest_size=8).hexdigest()
 
     def encode(self, result: NoteResult) -> bytes:
         notes: dict[int, int] = {}

@@ -222,3 +222,19 @@ def test_a_note_result_comes_back_from_the_cache_whole(tmp_path: Path) -> None:
         assert [c.note for c in mine.takeaway.children] == [c.note for c in theirs.takeaway.children]
     by_takeaway = {id(c.takeaway) for c in back.cards}
     assert len(by_takeaway) == len({id(c.takeaway) for c in result.cards})
+
+
+def test_a_cache_of_cards_with_other_fields_is_not_damage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache written when the cards had other fields (another build of flashgen) is of no use,
+    like one of other options: made again, without a warning about damage."""
+    from flashgen import state
+
+    vault = _vault(tmp_path)
+    out = tmp_path / "decks"
+    options = load_options([vault], output=out)
+    first = build(options)
+    monkeypatch.setattr(state._the_codec(), "shape", "cards-of-another-layout")
+    (out / ".flashgen" / "vault.state").unlink()
+    report = build(options)
+    _assert_rebuilt(report, out, tmp_path, first)
+    assert not report.notices
