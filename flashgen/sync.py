@@ -3,13 +3,19 @@
 Importing a package cannot delete a card or move one to another deck, and it replaces the tags of
 every note it updates. Sync can: it adds new notes (by importing a package of just them, so they
 keep flashgen's GUIDs and note types), updates changed notes in place (fields and flashgen's tags;
-the user's own tags such as `marked` or `leech` stay), moves cards whose deck changed, and, when
-asked, deletes the notes of removed takeaways.
+every other tag stays), moves cards whose deck changed, and, when asked, deletes the notes of
+removed takeaways.
 
 Safety rules:
-- only notes of flashgen's note types whose GUID the lock file knows are ever touched;
+- a note is flashgen's by its GUID, never by a field (a user's copy keeps every field), and only
+  notes of flashgen's note types that this package wrote (its lock file or its sync record
+  `NAME.sync.json` names their GUID) are ever touched; a note holding a GUID this build derived
+  but has no record of writing is left alone, and the card gets a GUID of its own;
+- only tags flashgen gave a note (on the last sync, or in the last package built: the lock file
+  keeps them) are ever removed; anything else on the note is the user's;
 - a note whose fields were edited in Anki since flashgen last wrote them is a conflict, left alone
-  unless forced;
+  unless forced, whether sync would update it or delete it; so is a note to delete none of whose
+  cards is in this package's decks; and a card the user moved to a deck of their own stays there;
 - deletions need `delete=True`, and are refused beyond `max_delete` of the managed notes unless forced;
 - `dry_run` computes the plan and changes nothing.
 """
@@ -194,7 +200,8 @@ def plan_sync(
 
     A note edited in Anki since flashgen last wrote it (its fields are none that flashgen wrote)
     is a conflict, whether flashgen would update it or delete it: it is left alone unless forced;
-    so is a note to delete none of whose cards is in a deck of this package.
+    so is a note to delete none of whose cards is in a deck of this package. Cards move only out
+    of this package's decks.
     """
     plan = SyncPlan()
     decks = {_deck_key(r.deck) for r in previous.values()} | {_deck_key(i.card.deck) for i in identities}
@@ -221,7 +228,9 @@ def plan_sync(
         target_deck = item.card.deck
         before = previous.get(item.guid)
         if before is not None and before.deck != target_deck:
-            cards = tuple(card for card, deck in note.cards if deck != target_deck)
+            # Only cards in this package's decks move: a card the user put in a deck of their own stays.
+            target = _deck_key(target_deck)
+            cards = tuple(card for card, deck in note.cards if _deck_key(deck) in decks - {target})
             if cards:
                 plan.move.append((item, cards))
     managed = sum(1 for item in identities if item.guid in anki)

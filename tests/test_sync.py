@@ -721,3 +721,22 @@ def test_delete_leaves_a_note_whose_cards_the_user_moved_out_of_the_package(
     _sync_file(vault, out, collection_file, delete=True, force=True)
     with _open(collection_file) as col:
         assert not col.find_notes(f"nid:{kept.id}")
+
+
+def test_a_card_the_user_moved_to_their_own_deck_stays_there(tmp_path: Path, collection_file: Path) -> None:
+    """When a note's deck changes, sync moves the cards that are in flashgen's decks, not one the
+    user put in a deck of their own."""
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    _sync_file(vault, out, collection_file)
+    with _open(collection_file) as col:
+        [mine, *others] = _notes_with(col, "ultraviolet")
+        col.set_deck([c.id for c in mine.cards()], col.decks.id("Mine"))
+    (vault / "bees.md").write_text((vault / "bees.md").read_text().replace("[Biology]", "[Insects]"))
+    report = _sync_file(vault, out, collection_file)
+    assert report.plan.move and report.exit_code == 0
+    with _open(collection_file) as col:
+        assert {col.decks.name(c.did) for c in col.get_note(mine.id).cards()} == {"Mine"}
+        assert others and all(
+            {col.decks.name(c.did) for c in col.get_note(n.id).cards()} == {"vault::Insects"} for n in others
+        )
