@@ -403,15 +403,15 @@ def _joined_definitions(lines: Sequence[str]) -> list[str]:
 def _points(lines: Sequence[str]) -> bool:
     """Whether the lines of a paragraph are points, one a line (not prose wrapped at a width):
     every line numbered, or no line running on into the next."""
-    if len(lines) < 2:
-        return False
+    if len(lines) < 2 or any("$$" in line or "\\begin" in line or line.rstrip().endswith("\\\\") for line in lines):
+        return False  # a formula over several lines is one
     if all(_NUMBERED_LINE.match(line) for line in lines):
         return True
     for line, after in itertools.pairwise(lines):
         stripped = line.rstrip()
         if (
             not after.strip()
-            or re.match(r"^\s*[a-z(]", after)
+            or re.match(r"^\s*[a-z()\]}.,;:!?]", after)
             or re.search(r"[,;(\-–—/&]$|\b(?:a|an|the|and|or|of|to|in|for|with|is|are)$", stripped, re.IGNORECASE)
         ):
             return False

@@ -346,3 +346,17 @@ def test_no_silent_notes_in_build_check_and_verbose(tmp_path: Path) -> None:
     assert "2 notes made no card" in verbose.stdout
     again = runner.invoke(main, ["build", str(vault), "-o", out])
     assert "2 notes made no card: see flashgen check" in again.stdout
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "> The payoff matrix of the game is this one\n> $$\n> \\begin{array}{cc}\n> (1,1) & (0,3) \\\\\n"
+        "> \\end{array}\n> $$\n",
+        "People doubt the leaderboard. [This thread](https://example.com/a-long-address\n) caught my attention.\n",
+    ],
+)
+def test_wrapped_lines_and_formulas_are_not_points(body: str) -> None:
+    found = extract(note(body))
+    assert found
+    assert not any(t.text.startswith((")", "\\", "$")) for t in found), texts(found)
