@@ -666,16 +666,14 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
 _CUE_ATOM = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`]*`|!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[^>]*>|\S+")
 
 
-_PARTICLE = re.compile(r"[のはがをにでとも、。）)]")
-
-
 def _cjk_cut(text: str) -> int:
-    """Where to cut unspaced text for a cue: after a particle or where the script changes, near a third."""
+    """Where to cut unspaced text for a cue, near a third: between two words (Chinese) or phrases
+    (Japanese), never inside one (`language.word_boundaries`)."""
     start = max(1, len(text) // 3)
-    for i in range(start, len(text) - 1):
-        if _PARTICLE.match(text[i - 1]) or (text[i - 1].isascii() != text[i].isascii()):
-            return i
-    return start
+    cuts = sorted(language.word_boundaries(text))
+    later = [i for i in cuts if start <= i < len(text) - 1]
+    earlier = [i for i in cuts if 0 < i < start]
+    return later[0] if later else earlier[-1] if earlier else start
 
 
 def _completion(text: str, extra: str) -> Draft:
