@@ -639,14 +639,21 @@ def _is_link(text: str, words: int = 0) -> bool:
 
 
 def _only_links(lst: _Block) -> bool:
-    """A list each of whose items is a link with at most a few words around it ("See [this](...)")."""
-    return all(_is_link(_item_text(item), words=3) for item in _items(lst))
+    """A list each of whose items is a link with at most a few words around it ("See [this](...)"),
+    and nothing nested under it."""
+    return all(_is_link(_item_text(item), words=3) and not _explained(item) for item in _items(lst))
 
 
 def _is_index(lst: _Block) -> bool:
     """A list each of whose items starts with a link (`[[fallacy]] - what it is`): a map of other
-    notes or pages, whose knowledge lives there."""
-    return all(_LEADING_LINK.match(_item_text(item)) for item in _items(lst))
+    notes or pages, whose knowledge lives there. An item with points nested under it explains its
+    link here (`[[radiant flux]]` then "- Energy per second"): that list is knowledge."""
+    return all(_LEADING_LINK.match(_item_text(item)) and not _explained(item) for item in _items(lst))
+
+
+def _explained(item: _Block) -> bool:
+    """Whether an item has a nested list that is neither links nor an index in its turn."""
+    return any(block.type in _LIST_TYPES and not _is_index(block) for block in item.children)
 
 
 class _Reader:
