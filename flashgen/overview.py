@@ -162,16 +162,19 @@ def page(
             said = advice.get((takeaway.note.path.as_posix(), takeaway.line), [])
             history = studied.get((rel, takeaway.line))
             flagged = bool(said) or location in flagged_locations
+            card_html = []
+            for card in group:
+                verdicts = _verdicts(card)
+                for index, face in enumerate(faces(card)):
+                    face_count += 1
+                    failed = verdicts[min(index, len(verdicts) - 1)] if verdicts else ()
+                    flagged = flagged or bool(failed)
+                    card_html.append(_face_html(card, face, images, failed))
+            used.add((takeaway.note.path.as_posix(), takeaway.line))
+            verdict = "".join(f"<li>{html.escape(m)}</li>" for m in said) or "<li>no problem found</li>"
             takeaway_count += 1
             flagged_count += flagged
             note_flagged += flagged
-            card_html = []
-            for card in group:
-                for face in faces(card):
-                    face_count += 1
-                    card_html.append(_face_html(card, face, images))
-            used.add((takeaway.note.path.as_posix(), takeaway.line))
-            verdict = "".join(f"<li>{html.escape(m)}</li>" for m in said) or "<li>no problem found</li>"
             sections.append(
                 f'<section class="takeaway{" flagged" if flagged else ""}">'
                 f'<div class="where">{html.escape(location)}</div>'
@@ -196,7 +199,7 @@ def page(
     ]
     silent = "".join(f"<li>{html.escape(item)}</li>" for item in silent_notes)
     cardless = "".join(f"<li>{html.escape(item)}</li>" for item in unmatched)
-    failed = "".join(f"<li>{html.escape(str(p))}</li>" for p in failures)
+    unread = "".join(f"<li>{html.escape(str(p))}</li>" for p in failures)
     note_total = len(notes) + len(silent_notes) + len(failures)
     per_note = face_count / len(notes) if notes else 0.0
     share = flagged_count / takeaway_count if takeaway_count else 0.0
@@ -217,7 +220,7 @@ def page(
         silent=f"<details><summary>Notes that made no card ({len(silent_notes)})</summary><ul>{silent}</ul></details>"
         if silent_notes
         else "",
-        failed=f"<details open><summary>Notes that could not be read ({len(failures)})</summary><ul>{failed}</ul>"
+        failed=f"<details open><summary>Notes that could not be read ({len(failures)})</summary><ul>{unread}</ul>"
         "</details>"
         if failures
         else "",
@@ -232,11 +235,20 @@ def page(
     )
 
 
-def _face_html(card: Card, face: Face, images: Mapping[str, str]) -> str:
+def _verdicts(card: Card) -> list[tuple[str, ...]]:
+    """The checker's failed categories for each card Anki makes of this note (one probe each)."""
+    from . import quality
+    from .cards import probes_of
+
+    return [quality.judge(probe).failed for probe in probes_of(card)]
+
+
+def _face_html(card: Card, face: Face, images: Mapping[str, str], failed: tuple[str, ...] = ()) -> str:
     front, back = _embed(face.front, images), _embed(face.back, images)
+    verdict = f'<span class="bad">checker: {html.escape(", ".join(failed))}</span>' if failed else "checker: no problem"
     return (
         f'<div class="face"><div class="kind">{html.escape(card.kind)} · {html.escape(card.role)}'
-        f" · {html.escape(face.label)}</div>"
+        f" · {html.escape(face.label)} · {verdict}</div>"
         f'<div class="sides"><div class="side"><div class="label">Front</div><div class="card">{front}</div></div>'
         f'<div class="side"><div class="label">Back</div><div class="card">{back}</div></div></div></div>'
     )
@@ -330,7 +342,7 @@ blockquote.source { white-space: pre-wrap; margin: 0.3em 0; padding: 0.3em 0.8em
   color: #3a3a3c; font-size: 0.9em; }
 .verdict ul { display: inline; padding: 0; }
 .verdict li { display: inline; list-style: none; margin-left: 0.5em; }
-.verdict.bad, b.bad { color: #b3261e; }
+.verdict.bad, b.bad, span.bad { color: #b3261e; }
 .sides { display: flex; gap: 0.8em; flex-wrap: wrap; }
 .side { flex: 1 1 20em; min-width: 0; }
 .side .card { border: 1px solid #e3e3e6; border-radius: 6px; padding: 0.5em 0.8em; font-size: 16px; max-width: none; }
@@ -380,7 +392,7 @@ def write_page(
         crop.cards,
         problems,
         title=f"flashgen: {options.name}",
-        silent_notes=crop.without_takeaways,
+        silent_notes=tuple(f"{rel}: {why}" for rel, why in crop.silent),
         failures=crop.failures,
         study=found,
     )

@@ -110,3 +110,16 @@ def test_the_page_shows_every_card_offline_and_runs_no_note_script(
     finally:
         browser.close()
         manager.stop()
+
+
+def test_the_page_names_the_notes_that_made_no_card_and_why(tmp_path: Path) -> None:
+    notes = write_notes(
+        tmp_path / "notes",
+        {"owls.md": PLAIN, "draft.md": "---\ntitle: Draft\n---\n", "todo.md": "# To do\n\n- [ ] read the owl paper\n"},
+    )
+    page_path = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", str(notes), "-o", str(page_path), "--decks", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    text = page_path.read_text(encoding="utf-8")
+    assert "Notes that made no card (2)" in text
+    assert "draft.md: " in text and "todo.md: " in text
