@@ -54,8 +54,10 @@ class Draft:
 
 # Spans that are never cut and never become targets: math, code, links, wiki links, HTML tags.
 _ATOM = re.compile(
-    r"\$\$.+?\$\$|\$[^$\n]+\$|\\\(.+?\\\)|\\\[.+?\\\]|`[^`]*`|!?\[[^\]]*\]\([^)]*\)|!?\[\[[^\]]*\]\]|<[^>]+>"
-    r"|\{\{c\d+::.*?\}\}",
+    # (each bounded: from an opener with no closer, an unbounded match would search the rest of the
+    # text, and a thousand openers would take quadratic time)
+    r"\$\$.{1,4000}?\$\$|\$[^$\n]{1,4000}\$|\\\(.{1,4000}?\\\)|\\\[.{1,4000}?\\\]|`[^`]{0,4000}`"
+    r"|!?\[[^\]]{0,4000}\]\([^)]{0,4000}\)|!?\[\[[^\]]{0,4000}\]\]|<[^>]{1,4000}>|\{\{c\d+::.{0,4000}?\}\}",
     re.DOTALL,
 )
 _EMPHASIS = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__|==(?=\S)(.+?)(?<=\S)==", re.DOTALL)
@@ -144,8 +146,15 @@ def _at(starts: re.Pattern[str], pattern: re.Pattern[str], sentence: str) -> Ite
     return language.matches_at(pattern, sentence, (m.start() for m in starts.finditer(sentence)))
 
 
+# A "sentence" longer than this is a run-on paste, not a fact to recall: it offers no targets (the
+# choice below compares each target with the whole sentence, which would take quadratic time).
+MAX_TARGET_SENTENCE = 2_000
+
+
 def targets(sentence: str) -> list[Target]:
     """Recall targets of a sentence, best first, not overlapping each other or any atom."""
+    if len(sentence) > MAX_TARGET_SENTENCE:
+        return []
     protected = _protected(sentence)
     found: list[Target] = []
     if "**" in sentence or "__" in sentence or "==" in sentence:
@@ -663,7 +672,10 @@ def _children(takeaway: Takeaway, cue: str) -> list[Draft]:
 
 
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_CUE_ATOM = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`]*`|!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[^>]*>|\S+")
+_CUE_ATOM = re.compile(
+    r"\$\$.{0,4000}?\$\$|\$[^$\n]{1,4000}\$|`[^`]{0,4000}`|!?\[[^\]]{0,4000}\]\([^)]{0,4000}\)"
+    r"|\[\[[^\]]{0,4000}\]\]|<[^>]{0,4000}>|\S+"
+)
 
 
 def _cjk_cut(text: str) -> int:

@@ -339,6 +339,14 @@ def _bracket_math_rule(state: StateInline, silent: bool) -> bool:
     if src[state.pos : state.pos + 2] not in ("\\(", "\\["):
         return False
     closer = "\\)" if src[state.pos + 1] == "(" else "\\]"
+    # Where the text's last closer is, found once a text: `\\(` after it is no math, and each of a
+    # thousand such openers would otherwise search the rest of the text (quadratic time).
+    last: dict[tuple[str, str], int] = state.env.setdefault("flashgen_last_closer", {})
+    key = (closer, src)
+    if key not in last:
+        last[key] = src.rfind(closer)
+    if last[key] < state.pos + 2:
+        return False
     end = src.find(closer, state.pos + 2, state.posMax)
     if end < 0:
         return False
@@ -485,7 +493,72 @@ def markdown(text: str) -> str:
     fast = _inline(text)
     if fast is not None:
         return defuse(fast)
-    return sanitise(_unwrap(_MD.render(text)))
+    return sanitise(_unwrap(_MD.render(_flattened(text))))
+
+
+# Nesting deeper than this is no structure a card can show, and parsing it costs time that grows
+# with the square of the depth (markdown-it's link labels, html5ever's stack of open elements):
+# brackets and HTML tags nested deeper are read as text.
+MAX_NESTING = 16
+_NESTING_TOKEN = re.compile(r"\\.|\[|\]|<(/?)([A-Za-z][\w-]*)(?:\s[^<>]*)?(/?)>")
+_VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+
+
+def _flattened(text: str) -> str:
+    """`text` with what is nested deeper than `MAX_NESTING` escaped, and brackets that close nothing
+    (markdown-it would search the rest of the text for each), so that it renders in linear time."""
+    if text.count("[") <= MAX_NESTING and text.count("<") <= 2 * MAX_NESTING:
+        return text
+    tokens = [m for m in _NESTING_TOKEN.finditer(text) if m.group()[0] != "\\"]
+    escaped: set[int] = set()  # indexes into `tokens`
+    # Brackets that pair up; the others close nothing.
+    opened: list[int] = []
+    for index, match in enumerate(tokens):
+        if match.group() == "[":
+            opened.append(index)
+        elif match.group() == "]":
+            if opened:
+                opened.pop()
+            else:
+                escaped.add(index)
+    escaped.update(opened)
+    depth = tags = 0
+    for index, match in enumerate(tokens):
+        token = match.group()
+        if index in escaped:
+            continue
+        if token == "[":
+            depth += 1
+            if depth > MAX_NESTING:
+                escaped.add(index)
+        elif token == "]":
+            if depth > MAX_NESTING:
+                escaped.add(index)
+            depth -= 1
+        elif match.group(1):  # a closing tag
+            if tags > MAX_NESTING:
+                escaped.add(index)
+            tags = max(0, tags - 1)
+        elif match.group(3) or match.group(2).lower() in _VOID:
+            if tags >= MAX_NESTING:
+                escaped.add(index)
+        else:
+            tags += 1
+            if tags > MAX_NESTING:
+                escaped.add(index)
+    if not escaped:
+        return text
+    out: list[str] = []
+    last = 0
+    for index in sorted(escaped):
+        match = tokens[index]
+        token = match.group()
+        out.append(text[last : match.start()])
+        # As entities: text to markdown, never syntax (`\\[` would open display math).
+        out.append({"[": "&#91;", "]": "&#93;"}.get(token) or "&lt;" + token[1:])
+        last = match.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 # ---------------------------------------------------------------- the fast path for simple lines

@@ -92,14 +92,16 @@ _NOT_KNOWLEDGE = re.compile(
     r"|recommended\s+(?:reading|books|resources)|作者|著者|书籍信息|書籍情報|基本信息|基本情報|待读|待辦|待办|積読)\W*$",
     re.IGNORECASE,
 )
-_LINK = r"!?\[[^\]]*\]\([^)]*\)|\[\[[^\]]*\]\]|<[a-z]+://[^>]*>|\b[a-z]+://\S+"
+# (bounded: from a `[` with no `]`, an unbounded match would search the rest of the text; a thousand
+# of them would take quadratic time)
+_LINK = r"!?\[[^\]]{0,4000}\]\([^)]{0,4000}\)|\[\[[^\]]{0,4000}\]\]|<[a-z]+://[^>]{0,4000}>|\b[a-z]+://\S+"
 _LINKS = re.compile(_LINK, re.IGNORECASE)
 _LEADING_LINK = re.compile(rf"^[\s*_~\"'(]*(?:{_LINK})", re.IGNORECASE)
 # Not part of the text: HTML comments, Hugo shortcodes (`{{< img >}}`, `{{% note %}}`) and Zola
 # shortcodes (`{{ figure(...) }}`, `{% quote() %}...{% end %}`). Code spans are matched first so
 # that a shortcode quoted in backticks stays.
 _NOISE = re.compile(
-    r"(?P<code>`+).+?(?P=code)"
+    r"(?P<code>`+).{1,4000}?(?P=code)"
     r"|<!--.*?-->"
     r"|\{\{<.*?>\}\}|\{\{%.*?%\}\}"
     r"|\{\{\s*[A-Za-z_][\w-]*\s*\(.*?\)\s*\}\}|\{%-?\s*(?:end\b|[A-Za-z_][\w-]*\s*\().*?-?%\}",
