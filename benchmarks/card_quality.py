@@ -4,8 +4,10 @@
     python benchmarks/card_quality.py examples/notes --generator llm   # cards from a language model
         (FLASHGEN_LLM_BASE_URL, FLASHGEN_LLM_MODEL, FLASHGEN_LLM_API_KEY as for flashgen build)
 
-Prints, per check, the share of cards (one per question or cloze deletion) that pass; the share of
-takeaways with at least one card passing every check; and the near-duplicate rate.
+Prints the share of cards (one per question or cloze deletion) in no failure category of
+../shared/quality/RUBRIC.md, the count of each category, and the deck's confusions (one front with
+two answers, duplicates, fixed prompts). This is a cheap filter, not the measure: a blind grading
+(benchmarks/blind_sample.py) is.
 """
 
 from __future__ import annotations
@@ -52,19 +54,18 @@ def main(argv: list[str] | None = None) -> int:
         deck, probes, empty_clozes, leaked = score_folder(folder, args.generator, args.prose)
         results[str(folder)] = {
             "cards": deck.probes,
-            "takeaways": deck.takeaways,
-            "takeaways_with_a_card_passing_every_check": round(deck.takeaways_with_a_good_card, 4),
-            "near_duplicate_rate": round(deck.near_duplicate_rate, 4),
-            "most_common_opening_share": round(deck.opening_share, 4),
+            "takeaways_with_cards": deck.takeaways,
+            "passing": round(deck.passing, 4),
+            "categories": dict(deck.categories),
+            "deck_problems": dict(deck.deck_problems),
             "cloze_notes_without_deletion": empty_clozes,
             "answers_empty_or_in_prompt": leaked,
-            "passing": {k: round(v, 4) for k, v in deck.passing.items()},
         }
-        print(f"\n{folder} ({args.generator}): {deck.takeaways} takeaways, {deck.probes} cards")
-        for name, share in deck.passing.items():
-            print(f"  {name:<16} {share:6.1%}")
-        print(f"  takeaways with a card passing every check: {deck.takeaways_with_a_good_card:.1%}")
-        print(f"  near-duplicate rate: {deck.near_duplicate_rate:.2%}")
+        print(f"\n{folder} ({args.generator}): {deck.takeaways} takeaways with cards, {deck.probes} cards")
+        print(f"  in no failure category: {deck.passing:.1%}")
+        for name, count in sorted(deck.categories.items(), key=lambda kv: -kv[1]):
+            print(f"  {name:<24} {count}")
+        print(f"  deck: {', '.join(f'{k} {v}' for k, v in deck.deck_problems.items())}")
         print(f"  cloze notes without a deletion: {empty_clozes}; answers empty or in their prompt: {leaked}")
         if args.worst:
             shown = 0

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Options
-from .errors import BusyError, NothingToBuild, OutputError, SourceProblem
+from .errors import BusyError, NothingToBuild, OutputError, SourceError, SourceProblem
 from .notes import NoteFile, find_notes
 from .report import PLAN_ORDER, Change, Report
 from .state import Manifest, Signature, Stamp, StatePaths, Summary, new_stamp, prepare, signature, state_paths
@@ -23,6 +23,7 @@ from .state import Manifest, Signature, Stamp, StatePaths, Summary, new_stamp, p
 if TYPE_CHECKING:
     from . import identity, llm
     from .harvest import Harvest, Progress
+    from .takeaways import Takeaway
 
 LOCK_TIMEOUT = 120.0  # seconds a build waits for another build of the same deck to finish
 
@@ -51,6 +52,11 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
         notices.append(cache.notice)
     crop, llm_stats = refine(options, crop, progress)
     if not crop.cards and not crop.failures:
+        if crop.takeaways:
+            raise NothingToBuild(
+                f"none of the {crop.takeaways} takeaways in {crop.notes} notes makes a card a learner would keep; "
+                "`flashgen check` says why; write `question :: answer` or mark the key term in **bold**"
+            )
         raise NothingToBuild(
             f"no takeaways found in {crop.notes} notes; mark them with a heading such as "
             "'Key takeaways' or write them as a bulleted list"
@@ -344,22 +350,46 @@ def _change(item: identity.Identity) -> Change:
 
 
 def check(options: Options) -> tuple[Harvest, tuple[SourceProblem, ...]]:
-    """Takeaways that make poor cards, each with advice for its author, as `path:line: message`."""
-    from . import cards as cards_stage
-    from . import drafts, quality
+    """Takeaways that make no card, each with why and what its author can write instead, as
+    `path:line: message`; and takeaways too long to make good cards."""
+    from . import notes, takeaways
     from .harvest import harvest
 
     crop = harvest(options)
-    by_takeaway: dict[int, list[cards_stage.Card]] = {}
-    for card in crop.cards:
-        by_takeaway.setdefault(id(card.takeaway), []).append(card)
+    carded = {card.takeaway.location for card in crop.cards}
     problems = []
-    for made in by_takeaway.values():
-        takeaway = made[0].takeaway
-        verdicts = [quality.judge(p) for card in made for p in cards_stage.probes_of(card)]
-        for message in quality.advice(drafts.plain(takeaway.full_text), verdicts):
-            problems.append(SourceProblem(takeaway.note.path, takeaway.line, f"takeaway {message}"))
+    failed = crop.failed_notes
+    for file in notes.find_notes(options.paths, options.output):
+        if file.rel in failed:
+            continue
+        try:
+            note = notes.read_note(file)
+        except SourceError:
+            continue
+        for takeaway in takeaways.extract(note, prose=options.prose):
+            for message in _advice(takeaway, note.title, carded):
+                problems.append(SourceProblem(note.path, takeaway.line, message))
     return crop, tuple(sorted(problems, key=lambda p: (str(p.path), p.line)))
+
+
+def _advice(takeaway: Takeaway, title: str, carded: set[str]) -> list[str]:
+    """What `check` says of one takeaway: why it makes no card and what to write instead."""
+    from . import drafts, quality
+
+    words = len(takeaway.text.split())
+    out = []
+    if words > quality.MAX_TAKEAWAY_WORDS:
+        out.append(f"takeaway is {words} words long; one claim per bullet makes one good card per claim")
+    if takeaway.location in carded:
+        return out
+    reasons = drafts.outcome(takeaway, title).reasons
+    why = "; ".join(quality.advice_for(reasons[:2])) if reasons else ""
+    out.append(
+        "makes no card"
+        + (f" ({why})" if why else "")
+        + "; to have one, write `question :: answer` or mark the key term in **bold**"
+    )
+    return out
 
 
 __all__: Sequence[str] = ("NothingToBuild", "build", "check", "refine")

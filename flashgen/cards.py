@@ -97,6 +97,7 @@ def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) 
     )
     made: list[Card] = []
     images: set[str] = set()  # an image is reported once a note, however many cards or takeaways show it
+    asked: set[tuple[str, str]] = set()  # one front, one card: two takeaways asking alike confuse
     for takeaway in takeaways:
         if len(takeaway.full_text) > MAX_TAKEAWAY_CHARS:
             problems.append(
@@ -110,7 +111,18 @@ def generate(note: SourceNote, takeaways: Iterable[Takeaway], options: Options) 
             continue
         resolver = MediaResolver(note.path, note.file.root, takeaway.line)
         with render.images(resolver):
-            made.extend(_cards(takeaway, placement, resolver, problems))
+            found = list(_cards(takeaway, placement, resolver, problems))
+            if not found and options.generator == "llm":
+                # No rule-made card: a stand-in that only carries the takeaway to the language
+                # model (`llm.refine` replaces it or drops it; it never reaches a deck).
+                stand_in = [drafts_stage.Draft("basic", STAND_IN, takeaway.text, "-")]
+                found = list(_rendered(takeaway, stand_in, placement, resolver, problems))
+            for card in found:
+                key = (card.kind, language.html_to_text(card.front).lower())
+                if key in asked and card.role != STAND_IN:
+                    continue
+                asked.add(key)
+                made.append(card)
         for line, message in resolver.problems:
             if message.startswith("image "):  # `image 'x.png' not found`, `image '...' refused: ...`
                 if message in images:
@@ -127,6 +139,7 @@ MAX_TAKEAWAY_CHARS = 50_000
 # Anki numbers a cloze note's cards by a 16-bit ordinal: `{{c1::` is card 0, `{{c65536::` the last.
 MAX_CLOZE = 65536
 
+STAND_IN = "llm:stand-in"  # the role of a takeaway's stand-in card for the language model
 _CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
 _DELETION = re.compile(r"\{\{c\d+::(.*?)\}\}", re.DOTALL)
 

@@ -216,13 +216,24 @@ def _print_table(rows: list[dict[str, object]]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(show_lines=True, expand=True)
-    for name, ratio in (("Takeaway", 2), ("Card", 1), ("Prompt", 5), ("Answer", 3)):
-        table.add_column(name, ratio=ratio, overflow="fold")
+    # One table a note, titled with its path; the narrow columns (line, kind) never wrap and the
+    # text columns wrap at word boundaries, so the cards read well in an 80-column terminal.
+    console = Console()
+    by_note: dict[str, list[dict[str, object]]] = {}
     for row in rows:
-        # Text, not str: a takeaway's "[/]" or "[bold]" is the author's text, not rich markup.
-        table.add_row(*(Text(str(row[key])) for key in ("location", "role", "prompt", "answer")))
-    Console().print(table)
+        path, _, line = str(row["location"]).rpartition(":")
+        by_note.setdefault(path, []).append({**row, "line": line})
+    for path, found in by_note.items():
+        table = Table(title=Text(path), title_justify="left", show_lines=True, expand=True, padding=(0, 1))
+        table.add_column("Line", no_wrap=True, justify="right")
+        table.add_column("Kind", no_wrap=True)
+        table.add_column("Prompt", ratio=3)
+        table.add_column("Answer", ratio=2)
+        for row in found:
+            kind = "cloze" if row["kind"] == "cloze" else "Q/A"
+            # Text, not str: a takeaway's "[/]" or "[bold]" is the author's text, not rich markup.
+            table.add_row(Text(str(row["line"])), Text(kind), Text(str(row["prompt"])), Text(str(row["answer"])))
+        console.print(table)
     click.echo(f"{len(rows)} cards")
 
 

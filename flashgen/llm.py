@@ -2,7 +2,7 @@
 
 For each takeaway, an OpenAI-compatible chat-completions endpoint (Ollama, llama.cpp, vLLM, a
 hosted API) is asked for cards in a JSON schema, at temperature 0. Every answer is validated:
-the schema, the quality checks of the rule generator (faithful, answer not leaked, atomic,
+the schema, the quality checks of the rule generator (faithful, answer not leaked, not too long,
 short) and, when rendered, the sanitiser. A takeaway whose answer fails, or whose request
 fails, keeps its rule-made cards, with a warning.
 
@@ -48,7 +48,7 @@ from .lock import write_atomic
 
 PROMPT_VERSION = "1"
 CACHE_FORMAT = 1
-REQUIRED_CHECKS = ("faithful", "no_leak", "atomic", "short")
+REQUIRED_CHECKS = ("leak", "broken-text", "too-long", "fragment", "mismatched-question")
 DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama's OpenAI-compatible endpoint
 DEFAULT_MODEL = "llama3.1"
 
@@ -156,18 +156,19 @@ def refine(
     made: list[cards_stage.Card] = []
     for group, rule_cards in groups.items():
         takeaway = rule_cards[0].takeaway
+        kept = [c for c in rule_cards if c.role != cards_stage.STAND_IN]  # a stand-in never reaches a deck
         found = answers.get(group) or cache.get(keys[group])
         if found is None:  # over the request budget
             stats.fallbacks += 1
             stats.retry_later += 1
-            made.extend(rule_cards)
+            made.extend(kept)
             continue
         cards, problem = _validated(found, rule_cards, settings.api_key)
         if problem:
             stats.fallbacks += 1
             stats.retry_later += "error" in found
             warnings.append(SourceProblem(takeaway.note.path, takeaway.line, f"{problem}; kept the rule-made cards"))
-            made.extend(rule_cards)
+            made.extend(kept)
         else:
             stats.generated += group in asked
             made.extend(cards)
@@ -292,6 +293,8 @@ def _failed_checks(draft: Draft, source: str, cue: str) -> list[str]:
             prompt = _CLOZE.sub(_hide(number), draft.front)
             probes.append(quality.Probe("cloze", plain(prompt), plain(match.group(2)), source, cue, draft.role))
     failed = {name for p in probes for name in quality.judge(p).failed if name in REQUIRED_CHECKS}
+    if any(quality.unfaithful(p) for p in probes):
+        failed.add("faithful")
     return sorted(failed)
 
 

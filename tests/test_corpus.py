@@ -248,8 +248,10 @@ def test_every_note_with_knowledge_makes_cards(capsys: pytest.CaptureFixture[str
     silent = [(rel, reason) for rows in per_folder.values() for rel, cards, reason in rows if not cards]
     assert all(reason for _, reason in silent), "a note that makes no card always says why"
     total = sum(len(rows) for rows in per_folder.values())
-    # 138 of 431 notes (32%) made no card before notes of every shape were read (issue 16); 12 after
-    assert len(silent) <= total * 0.05, silent
+    # 138 of 431 notes (32%) made no card before notes of every shape were read (issue 16), 12 after
+    # with the generator of that time, which made a card of every takeaway. Issue 17 makes no card
+    # rather than a poor one (precision over recall): many more notes now make none, each with why.
+    assert len(silent) <= total * 0.40, silent
     reasons = dict(silent)
     assert reasons["alexwendland-public-note/notes/bloom_filters.md"].startswith("is empty")  # a draft
     assert "index of other notes" in reasons["florian-reading-notes/books/06_Secrets_of_Sand_Hill_Road/README.md"]

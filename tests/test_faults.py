@@ -228,7 +228,7 @@ def test_a_killed_build_leaves_a_usable_deck_and_lock(tmp_path: Path) -> None:
     assert _temporary_files(out) <= leftovers
     guids = _anki_guids(package, tmp_path)
     assert guids == _lock_guids(lock_file)
-    assert old_guids < guids and len(guids) == len(old_guids) + 100
+    assert old_guids < guids and len(guids) == len(old_guids) + 50  # one cloze note a new takeaway
     assert _notes_state(vault) == notes_before
     assert "killed" in seen.values(), seen
 

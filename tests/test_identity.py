@@ -36,9 +36,9 @@ Key takeaways:
 - Affordances are the relationships between an object and a person that determine how it could be used.
 - Signifiers communicate where the action should take place.
 - A **conceptual model** is the user's explanation of how something works.
-- Feedback must be immediate and informative, or people lose trust in the system.
+- Feedback must be immediate because people lose trust in a slow system.
 - Constraints limit the actions possible and so prevent errors.
-- Mapping is the relationship between controls and their results in the world.
+- Natural mapping is the relationship between controls and their results in the world.
 """
 
 TALK = """
@@ -50,7 +50,7 @@ year: 2012
 type: talk
 ---
 - Creators need an **immediate connection** to what they create.
-- Working on a principle is a way of living, not a job.
+- Working on a **principle** is a way of living, not a job.
 """
 
 
@@ -90,7 +90,7 @@ def test_edits_keep_identity_and_history_through_default_import(anki: Anki, run_
     typo = _qa_note_of(anki, "Affordances are the relationships")
     reworded = _qa_note_of(anki, "Feedback must be immediate")
     cloze = next(n for n in anki.notes('"note:flashgen Cloze"') if "conceptual model" in n["Text"])
-    deleted = _notes_of(anki, "Mapping is the relationship")
+    deleted = _notes_of(anki, "Natural mapping is the relationship")
     untouched = _notes_of(anki, "Signifiers communicate")
     talk_notes = [n for n in anki.notes() if n["Source"].startswith("talk.md")]
     assert deleted and untouched and talk_notes
@@ -105,17 +105,20 @@ def test_edits_keep_identity_and_history_through_default_import(anki: Anki, run_
     edited = (
         book.replace("Affordances are the relationships", "Affordances are the relationshisp")  # a typo
         .replace(
-            "- Feedback must be immediate and informative, or people lose trust in the system.",
-            "- Feedback has to be immediate and informative, otherwise people lose trust in the system.",
+            "- Feedback must be immediate because people lose trust in a slow system.",
+            "- Feedback has to be immediate because people lose trust in a slow system.",
         )
-        .replace("Key takeaways:\n\n", "Key takeaways:\n\n- Discoverability asks which actions are possible.\n")
+        .replace(
+            "Key takeaways:\n\n",
+            "Key takeaways:\n\n- Discoverability is the ease of finding out which actions are possible.\n",
+        )
         .replace(
             "- Signifiers communicate where the action should take place.\n"
             "- A **conceptual model** is the user's explanation of how something works.\n",
             "- A **conceptual model** is the user's explanation of how something works.\n"
             "- Signifiers communicate where the action should take place.\n",
         )
-        .replace("- Mapping is the relationship between controls and their results in the world.\n", "")
+        .replace("- Natural mapping is the relationship between controls and their results in the world.\n", "")
     )
     assert edited.count("\n- ") == book.count("\n- ")  # one added, one deleted
     (vault / "design/book.md").write_text(edited, encoding="utf-8")
@@ -168,12 +171,12 @@ def test_third_build_with_no_changes_updates_nothing(anki: Anki, run_build: Buil
     vault = write_notes(tmp_path / "vault", {"book.md": BOOK})
     first = run_build(vault, now=T0)
     anki.import_package(first.package)
-    write_notes(vault, {"book.md": BOOK.replace("- Mapping is", "- Mappings are")})
+    write_notes(vault, {"book.md": BOOK.replace("- Natural mapping is", "- Natural mappings are")})
     second = run_build(vault, now=T0)
     log = anki.import_package(second.package)
     assert 1 <= len(log.updated) == second.plan["updated"]  # type: ignore[attr-defined]
     for entry in log.updated:  # type: ignore[attr-defined]
-        assert "Mappings are" in _plain(" ".join(anki.col.get_note(entry.id.nid).fields))
+        assert "Natural mappings are" in _plain(" ".join(anki.col.get_note(entry.id.nid).fields))
     third = run_build(vault, now=T0)
     assert third.plan["unchanged"] == third.anki_notes and not third.written
     log = anki.import_package(third.package)
@@ -216,12 +219,12 @@ def test_lock_files_of_earlier_versions_keep_their_guids(tmp_path: Path, run_bui
         card["takeaway"], card["guid"] = old_tid, identity.card_guid(old_tid, card["role"])
         legacy[card["text"], card["role"]] = card["guid"]
     lock_path.write_text(json.dumps(data))
-    write_notes(vault, {"book.md": BOOK + "- A brand new takeaway about doors.\n"})
+    write_notes(vault, {"book.md": BOOK + "- A brand new takeaway about **doors**.\n"})
     run_build(vault, now=T0 + 100)
     cards = json.loads(lock_path.read_text())["cards"]
     assert {(c["text"], c["role"]): c["guid"] for c in cards if (c["text"], c["role"]) in legacy} == legacy
     [new] = {c["takeaway"] for c in cards if "brand new" in c["text"]}
-    assert new == identity.takeaway_id("book.md", "A brand new takeaway about doors.", 0, "vault")
+    assert new == identity.takeaway_id("book.md", "A brand new takeaway about **doors**.", 0, "vault")
 
 
 def test_a_moved_folder_or_renamed_deck_keeps_its_guids_even_without_lock_file(
@@ -242,11 +245,12 @@ def test_a_moved_folder_or_renamed_deck_keeps_its_guids_even_without_lock_file(
 
 
 def test_identical_takeaways_in_two_notes_never_collide(tmp_path: Path, run_build: Builder) -> None:
-    same = "- The map is not the territory.\n"
+    same = "- What is the map not? :: the territory\n"
     vault = write_notes(tmp_path / "vault", {"a.md": same, "b.md": same, "c.md": same + same})
     run_build(vault, now=T0)
     cards = json.loads((tmp_path / "decks" / "vault.lock.json").read_text())["cards"]
-    assert len(cards) == 4 and len({c["guid"] for c in cards}) == 4
+    # one card a note: a front asked twice in one note would be a duplicate card (c.md asks it once)
+    assert len(cards) == 3 and len({c["guid"] for c in cards}) == 3
 
 
 def test_cloze_numbers_stay_with_their_text(tmp_path: Path, run_build: Builder, anki: Anki) -> None:
@@ -270,14 +274,14 @@ def test_cloze_numbers_stay_with_their_text(tmp_path: Path, run_build: Builder, 
 
 
 def test_a_reappearing_takeaway_revives_its_removed_card(tmp_path: Path, run_build: Builder) -> None:
-    vault = write_notes(tmp_path / "vault", {"n.md": "- One.\n- Two is a takeaway.\n"})
+    vault = write_notes(tmp_path / "vault", {"n.md": "- One? :: Uno\n- Two is a takeaway? :: Dos\n"})
     run_build(vault, now=T0)
     lock_path = tmp_path / "decks" / "vault.lock.json"
     guids = {c["text"] + c["role"]: c["guid"] for c in json.loads(lock_path.read_text())["cards"]}
-    (vault / "n.md").write_text("- One.\n")
+    (vault / "n.md").write_text("- One? :: Uno\n")
     report = run_build(vault, now=T0 + 1)
     assert report.plan["removed"] == sum(1 for text in guids if text.startswith("Two"))
-    (vault / "n.md").write_text("- One.\n- Two is a takeaway.\n")
+    (vault / "n.md").write_text("- One? :: Uno\n- Two is a takeaway? :: Dos\n")
     report = run_build(vault, now=T0 + 2)
     cards = json.loads(lock_path.read_text())["cards"]
     assert {c["text"] + c["role"]: c["guid"] for c in cards} == guids
@@ -285,9 +289,9 @@ def test_a_reappearing_takeaway_revives_its_removed_card(tmp_path: Path, run_bui
 
 
 def test_prune_forgets_removed_cards(tmp_path: Path, run_build: Builder) -> None:
-    vault = write_notes(tmp_path / "vault", {"n.md": "- One.\n- Two.\n"})
+    vault = write_notes(tmp_path / "vault", {"n.md": "- One? :: Uno\n- Two? :: Dos\n"})
     run_build(vault, now=T0)
-    (vault / "n.md").write_text("- One.\n")
+    (vault / "n.md").write_text("- One? :: Uno\n")
     run_build(vault, now=T0 + 1)
     lock_path = tmp_path / "decks" / "vault.lock.json"
     assert [c["status"] for c in json.loads(lock_path.read_text())["cards"]] == ["active", "removed"]
@@ -298,7 +302,7 @@ def test_prune_forgets_removed_cards(tmp_path: Path, run_build: Builder) -> None
 
 
 def test_dry_run_writes_nothing_but_reports_the_plan(tmp_path: Path, run_build: Builder) -> None:
-    vault = write_notes(tmp_path / "vault", {"n.md": "- One.\n- Two.\n"})
+    vault = write_notes(tmp_path / "vault", {"n.md": "- One? :: Uno\n- Two? :: Dos\n"})
     report = run_build(vault, now=T0, dry_run=True)
     assert report.plan["added"] == 2 and not report.written
     assert not (tmp_path / "decks" / "vault.apkg").exists()
@@ -306,9 +310,9 @@ def test_dry_run_writes_nothing_but_reports_the_plan(tmp_path: Path, run_build: 
 
 
 def test_a_note_that_fails_to_read_keeps_its_cards(tmp_path: Path, run_build: Builder) -> None:
-    vault = write_notes(tmp_path / "vault", {"a.md": "- Alpha.\n", "b.md": "- Beta.\n"})
+    vault = write_notes(tmp_path / "vault", {"a.md": "- Alpha? :: A\n", "b.md": "- Beta? :: B\n"})
     run_build(vault, now=T0)
-    (vault / "b.md").write_text("---\ntitle: [\n---\n- Beta.\n")
+    (vault / "b.md").write_text("---\ntitle: [\n---\n- Beta? :: B\n")
     report = run_build(vault, now=T0 + 1)
     assert report.plan["removed"] == 0 and len(report.failures) == 1
     cards = json.loads((tmp_path / "decks" / "vault.lock.json").read_text())["cards"]
@@ -327,9 +331,13 @@ def test_matching_rules_directly() -> None:
         note = parse_note(text, NoteFile(Path(rel), Path(".")))
         return generate(note, extract(note), options).cards
 
-    old = identity.assign(cards_of("- Water boils at 100 degrees at sea level.\n- Owls hunt at night.\n"), Lock(), T0)
+    old = identity.assign(
+        cards_of("- Water boils at **100 degrees** at sea level.\n- Owls hunt at **night**.\n"), Lock(), T0
+    )
     lock = Lock(old.records())
-    new = identity.assign(cards_of("- Water boils at 100 °C at sea level.\n- Sloths sleep a lot.\n"), lock, T0 + 1)
+    new = identity.assign(
+        cards_of("- Water boils at **100 °C** at sea level.\n- Sloths **sleep** a lot.\n"), lock, T0 + 1
+    )
 
     def guids(plan: identity.Plan, prefix: str, statuses: set[str]) -> set[str]:
         return {i.guid for i in plan.identities if i.record.text.startswith(prefix) and i.status in statuses}
@@ -389,9 +397,9 @@ def test_concurrent_builds_never_corrupt_the_lock_or_package(tmp_path: Path, ank
     results = [(*p.communicate(timeout=120), p.returncode) for p in procs]
     assert [r[2] for r in results] == [0, 0, 0, 0], results
     cards = json.loads((out / "vault.lock.json").read_text())["cards"]
-    assert len(cards) == 80 and len({c["guid"] for c in cards}) == 80
+    assert len(cards) == 40 and len({c["guid"] for c in cards}) == 40  # one cloze note a takeaway
     log = anki.import_package(out / "vault.apkg")
-    assert len(log.new) == 80  # type: ignore[attr-defined]
+    assert len(log.new) == 40  # type: ignore[attr-defined]
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
 

@@ -90,7 +90,7 @@ def test_incremental_rebuild_equals_full_rebuild(tmp_path: Path) -> None:
 
     # Round 1: edit a takeaway, delete a note, add one (with an image), rename one, break one.
     n3 = vault / "n03.md"
-    n3.write_text(n3.read_text().replace("clean water, shelter and food", "clean water and shelter"))
+    n3.write_text(n3.read_text().replace("clean water, shelter and food", "clean water, shelter and insects"))
     (vault / "n05.md").unlink()
     write_notes(vault, {"n30.md": "- The new note shows an ![eye](eye.png) and the term **ommatidium**.\n"})
     (vault / "n07.md").rename(vault / "renamed-07.md")
@@ -204,7 +204,7 @@ def test_the_cache_written_from_worker_processes_serves_the_next_build(
     cache.save()
     assert first.parsed == 12 and len(first.cards) > 30
 
-    write_notes(vault, {"n05.md": _note(5).replace("clean water", "clean, cold water")})
+    write_notes(vault, {"n05.md": _note(5).replace("clean water", "fresh water")})
     cache = Cache.load(path, options.cache_key())
     second = harvest.harvest(options, cache=cache, jobs=1)
     assert second.parsed == 1  # n05 only
@@ -237,7 +237,7 @@ def test_cards_pickle_by_value_with_their_takeaway_note_and_images(tmp_path: Pat
             Key takeaways:
             - Owls hunt at night by **hearing** ![](owl.png) alone.
             - Barn owls have three traits:
-              - asymmetric ears that place sounds in height
+              - **asymmetric ears** that place sounds in height
               - soft feathers that muffle every wingbeat in flight
             """
         },
@@ -301,7 +301,7 @@ def test_notes_touched_but_unchanged_are_not_read_again(tmp_path: Path, monkeypa
     from flashgen.state import Cache, Stamp, signature, state_paths
 
     vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(30)})
-    write_notes(vault, {"eyes.md": "- Owls see with tubular eyes ![eye](eye.png), not round ones.\n"})
+    write_notes(vault, {"eyes.md": "- Owls see with **tubular eyes** ![eye](eye.png), not round ones.\n"})
     (vault / "eye.png").write_bytes(PNG)
     out = tmp_path / "out"
     options = load_options([vault], output=out)

@@ -106,7 +106,7 @@ def test_llm_cards_validated_cached_and_imported(tmp_path: Path, anki: Anki, mon
         assert report.llm.generated == 2 and report.llm.fallbacks == 5
         warned = {re.sub(r".*:(\d+): .*", r"\1", str(w)): str(w) for w in report.warnings}
         assert "was not JSON" in warned["8"] and "schema" in warned["9"]  # Ribosomes, nucleus
-        assert "no_leak" in warned["10"] and "after 3 attempts" in warned["12"]  # Lysosomes, Golgi
+        assert "leak" in warned["10"] and "after 3 attempts" in warned["12"]  # Lysosomes, Golgi
         assert "not a chat completion" in warned["13"]  # Chloroplasts
 
         anki.import_package(report.package)
@@ -140,7 +140,7 @@ def test_llm_cards_validated_cached_and_imported(tmp_path: Path, anki: Anki, mon
 
 
 def test_llm_cards_keep_their_identity_when_regenerated(tmp_path: Path) -> None:
-    vault = write_notes(tmp_path / "vault", {"cell.md": "- Mitochondria make most of the cell's ATP.\n"})
+    vault = write_notes(tmp_path / "vault", {"cell.md": "- Mitochondria make most of the cell's **ATP**.\n"})
     out = tmp_path / "out"
     answers = {
         "Mitochondria make most": Reply.ok(GOOD),
@@ -159,7 +159,7 @@ def test_llm_cards_keep_their_identity_when_regenerated(tmp_path: Path) -> None:
     with ChatServer(ScriptedResponder(answers)) as server:
         build(_options(vault, out, server))
         first = {c["role"]: c["guid"] for c in json.loads((out / "vault.lock.json").read_text())["cards"]}
-        (vault / "cell.md").write_text("- Mitochondria produce most of the cell's ATP.\n")
+        (vault / "cell.md").write_text("- Mitochondria produce most of the cell's **ATP**.\n")
         report = build(_options(vault, out, server))
         second = {
             c["role"]: c["guid"]
@@ -195,21 +195,21 @@ def test_card_quality_benchmark_scores_llm_cards(tmp_path: Path, monkeypatch: py
     assert spec and spec.loader
     card_quality = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(card_quality)
-    vault = write_notes(tmp_path / "vault", {"cell.md": "- Mitochondria make most of the cell's ATP.\n"})
+    vault = write_notes(tmp_path / "vault", {"cell.md": "- Mitochondria make most of the cell's **ATP**.\n"})
     with ChatServer(ScriptedResponder({}, default=Reply.ok(GOOD))) as server:
         monkeypatch.setenv("FLASHGEN_LLM_BASE_URL", server.base_url)
         deck, probes, empty, leaked = card_quality.score_folder(vault, "llm")
         assert server.chat_requests
     # the cloze ("oxidative phosphorylation") is not in this takeaway's words: dropped as unfaithful
     assert {p.role for p in probes} == {"llm:qa"}
-    assert deck.takeaways == 1 and deck.takeaways_with_a_good_card == 1.0 and empty == 0 and leaked == 0
+    assert deck.takeaways == 1 and deck.passing == 1.0 and empty == 0 and leaked == 0
     _, rule_probes, _, _ = card_quality.score_folder(vault, "rules")
     assert not any(p.role.startswith("llm") for p in rule_probes)
 
 
 # ---------------------------------------------------------------- issue 15: what a hostile or broken server can do
 
-ONE = "- Mitochondria make most of the cell's ATP through oxidative phosphorylation.\n"
+ONE = "- Mitochondria make most of the cell's **ATP** through oxidative phosphorylation.\n"
 
 
 def _everything_written(out: Path) -> list[tuple[Path, bytes]]:
@@ -382,7 +382,7 @@ def test_a_cloze_that_sanitising_breaks_is_not_used(tmp_path: Path, anki: Anki) 
 def test_math_in_answers_is_defused_too(tmp_path: Path, anki: Anki) -> None:
     from .test_security import DENIED, mathjax_commands
 
-    vault = write_notes(tmp_path / "vault", {"loss.md": "- The loss $L$ is minimised by gradient descent.\n"})
+    vault = write_notes(tmp_path / "vault", {"loss.md": "- The loss $L$ is minimised by **gradient descent**.\n"})
     answer = {
         "cards": [
             {

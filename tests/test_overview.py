@@ -45,7 +45,7 @@ title: Owls
 ---
 Key takeaways:
 - Owls fly almost silently thanks to the **serrated edges** of their flight feathers.
-- Honey bees tell each other where food is with the waggle dance, a figure-eight walk.
+- Honey bees tell each other where food is with the **waggle dance**, a figure-eight walk.
 - What is a group of owls called? :: A parliament.
 """
 

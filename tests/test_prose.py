@@ -18,17 +18,17 @@ title: Scaling laws
 ---
 An introduction that says what the post is about, before any heading at all.
 
-- A list, so that the note has takeaways without its prose.
+- A **list**, so that the note has takeaways without its prose.
 
 ## Compute-optimal training
 
-Chinchilla showed that parameters and training tokens should grow in equal proportion for a fixed compute budget.
+Chinchilla showed that parameters and training tokens should grow in **equal proportion** for a fixed compute budget.
 
 Short caption.
 
 ## Data
 
-Repeating data for up to four epochs is almost as good as fresh data, according to Muennighoff.
+Repeating data for up to **four epochs** is almost as good as fresh data, according to Muennighoff.
 
 ## Further reading
 
@@ -45,7 +45,7 @@ def test_prose_paragraphs_become_takeaways_only_when_asked() -> None:
 
 
 def test_a_note_of_prose_alone_falls_back_to_its_paragraphs() -> None:
-    only_prose = PROSE.replace("- A list, so that the note has takeaways without its prose.\n", "")
+    only_prose = PROSE.replace("- A **list**, so that the note has takeaways without its prose.\n", "")
     found = extract(parse_note(only_prose, NoteFile(Path("scaling.md"), Path("."))))
     # the introduction too, but not the caption or the further reading
     assert [(t.line, t.section) for t in found] == [(4, ""), (9, "Compute-optimal training"), (15, "Data")]

@@ -31,10 +31,10 @@ def test_math_reaches_mathjax_untouched(anki: Anki, run_build: Builder, tmp_path
         {
             "math.md": r"""
                 Key takeaways:
-                - The loss is $L = \sum_i y_i * \log p_i$ where $p_i$ is a *probability*.
-                - Attention divides by $$\sqrt{d_k}$$ inside the softmax.
-                - Written the LaTeX way: \(a_1 * b_1\) and \[E = mc^2\].
-                - A display equation:
+                - The **loss** is $L = \sum_i y_i * \log p_i$ where $p_i$ is a *probability*.
+                - Attention **divides** by $$\sqrt{d_k}$$ inside the softmax.
+                - Written the **LaTeX** way: \(a_1 * b_1\) and \[E = mc^2\].
+                - A **display** equation:
 
                   $$
                   \frac{a}{b} = c_{ij}
@@ -58,13 +58,14 @@ def test_code_blocks_are_highlighted_and_preserved(anki: Anki, run_build: Builde
         {
             "code.md": """
                 Key takeaways:
-                - Use `Vec<T>` when the size is unknown; compare with a < b.
-                - A list comprehension filters in one line:
+                - Use `Vec<T>` when the **size** is unknown; compare with a < b.
+                - What does `Vec<T>` hold? :: a growable list of `T`
+                - A **list comprehension** filters in one line:
 
                   ```python
                   evens = [x for x in range(10) if x % 2 == 0]  # <b>not bold</b>
                   ```
-                - Plain block:
+                - **Plain** block:
 
                   ```
                   if a < b && c > d { return; }
@@ -94,7 +95,7 @@ def test_tables_wikilinks_and_highlights(anki: Anki, run_build: Builder, tmp_pat
         {
             "t.md": """
                 Key takeaways:
-                - Complexities, see [[Big O notation|Big-O]] and [[algorithms/sorting]]:
+                - Sorting **complexities**, see [[Big O notation|Big-O]] and [[algorithms/sorting]]:
 
                   | Algorithm | Average |
                   |-----------|---------|
@@ -119,15 +120,15 @@ def test_images_are_packed_safely(anki: Anki, run_build: Builder, tmp_path: Path
         {
             "a/diagram-note.md": """
                 Key takeaways:
-                - The architecture is shown here: ![diagram](img/diagram.png)
-                - Remote images stay: ![logo](https://example.org/logo.png)
-                - Escaping is refused: ![x](../../secret.png) and ![y](/etc/passwd) and ![z](img/link.png)
-                - A missing one is a warning: ![gone](img/missing.png)
-                - An Obsidian embed: ![[img/diagram.png]]
+                - The **architecture** is shown here: ![diagram](img/diagram.png)
+                - **Remote** images stay: ![logo](https://example.org/logo.png)
+                - **Escaping** is refused: ![x](../../secret.png) and ![y](/etc/passwd) and ![z](img/link.png)
+                - A **missing** one is a warning: ![gone](img/missing.png)
+                - An **Obsidian** embed: ![[img/diagram.png]]
                 """,
             "b/other-note.md": """
                 Key takeaways:
-                - Another diagram with the same file name: ![d](img/diagram.png)
+                - Another **diagram** with the same file name: ![d](img/diagram.png)
                 """,
         },
     )
@@ -159,12 +160,12 @@ def test_images_are_packed_safely(anki: Anki, run_build: Builder, tmp_path: Path
 
 HOSTILE = """
 Key takeaways:
-- <script>alert(1)</script>Click <a href="javascript:alert(2)">here</a> <img src=x onerror="alert(3)">
-- <iframe src="https://evil.example"></iframe><style>body{display:none}</style>Styled
-- [link](javascript:alert(4)) and [data](data:text/html;base64,PHNjcmlwdD4=) and <a href="JaVaScRiPt:alert(5)">x</a>
-- <div onclick="alert(6)" onmouseover="alert(7)">**Hover** me</div>
-- <svg onload="alert(8)"><script>alert(9)</script></svg><object data="x"></object><embed src="x">
-- <math><mi xlink:href="javascript:alert(10)">x</mi></math> <form action="javascript:alert(11)"><button>go</button></form>
+- A **tap** <script>alert(1)</script>Click <a href="javascript:alert(2)">here</a> <img src=x onerror="alert(3)">
+- A **styled** <iframe src="https://evil.example"></iframe><style>body{display:none}</style>Styled
+- The **links** [link](javascript:alert(4)) and [data](data:text/html;base64,PHNjcmlwdD4=) and <a href="JaVaScRiPt:alert(5)">x</a>
+- The <div onclick="alert(6)" onmouseover="alert(7)">**Hover** me</div>
+- An **SVG** <svg onload="alert(8)"><script>alert(9)</script></svg><object data="x"></object><embed src="x">
+- Some **math** <math><mi xlink:href="javascript:alert(10)">x</mi></math> <form action="javascript:alert(11)"><button>go</button></form>
 """
 
 
@@ -231,6 +232,8 @@ def test_fast_rendering_on_the_example_notes() -> None:
     """Every line and sentence of the bundled and shared example notes, and the prompts the
     generator makes of them, render the same on both paths; most take the fast one."""
     from flashgen import drafts, language
+    from flashgen.notes import NoteFile, read_note
+    from flashgen.takeaways import extract
 
     roots = [EXAMPLES, Path(__file__).parent.parent.parent / "shared" / "examples"]
     texts: set[str] = set()
@@ -239,10 +242,11 @@ def test_fast_rendering_on_the_example_notes() -> None:
             for line in path.read_text(encoding="utf-8").splitlines():
                 body = line.lstrip("-* ").strip()
                 texts.add(body)
-                for sentence in language.split_sentences(body):
-                    texts.add(sentence)
-                    for target in drafts.targets(sentence):
-                        texts.add(sentence[: target.start] + language.BLANK + sentence[target.end :])
+                texts.update(language.split_sentences(body))
+            note = read_note(NoteFile(path, root))
+            for takeaway in extract(note):
+                for draft in drafts.drafts(takeaway, note.title):
+                    texts.update((draft.front, draft.back))
     fast = [t for t in texts if t and render._inline(t) is not None]
     assert len(fast) > len(texts) / 3
     for text in texts:

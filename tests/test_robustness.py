@@ -322,7 +322,9 @@ def test_hostile_notes_make_safe_cards_or_a_located_error(options: Options, body
 )
 def test_deeply_nested_markdown_makes_cards(options: Options, name: str, body: str) -> None:
     made = pipeline(body + "\n", options)
-    assert made or name == "quotes"
+    # Bold and highlight are the author's own cloze syntax: always a card. Other text makes a card
+    # only when it holds a claim (precision over recall); it never breaks the pipeline.
+    assert made or name not in ("strong", "highlight")
     assert not unsafe(render.markdown(body))
 
 
@@ -367,12 +369,12 @@ def _oversized(vault: Path) -> None:
 
 
 def _long_list(vault: Path) -> None:
-    items = "".join(f"- Fact {i} holds for case {i}.\n" for i in range(10_000))
+    items = "".join(f"- Fact {i} holds for **case {i}**.\n" for i in range(10_000))
     (vault / "list-10000.md").write_text("## Key takeaways\n\n" + items)
 
 
 def _deep_list(vault: Path) -> None:
-    items = "".join("  " * i + f"- Level {i} holds a fact.\n" for i in range(1000))
+    items = "".join("  " * i + f"- Level {i} holds a **fact**.\n" for i in range(1000))
     (vault / "nested-1000.md").write_text("## Key takeaways\n\n" + items)
 
 
@@ -415,9 +417,9 @@ _GENERATED: dict[str, tuple[object, dict[str, str]]] = {
     ),
     "list-10000": (
         _long_list,
-        {"list-10000.md": "ok\nFact 0 holds for case 0.\nFact 9999 holds for case 9999.\n>= 10000"},
+        {"list-10000.md": "ok\nFact 0 holds for\nFact 9999 holds for\n>= 10000"},
     ),
-    "nested-1000": (_deep_list, {"nested-1000.md": "ok\nLevel 0 holds a fact.\nLevel 1 holds a fact."}),
+    "nested-1000": (_deep_list, {"nested-1000.md": "ok\nLevel 0 holds a\nLevel 1 holds a"}),
     "symlink-loop": (
         _symlink_loops,
         {
@@ -576,7 +578,7 @@ def test_preview_shows_text_that_looks_like_rich_markup(tmp_path: Path) -> None:
         tmp_path / "vault",
         {
             "rich.md": "## Key takeaways\n\n- Closing tags like [/] confuse **rich** markup.\n"
-            "- A [bold]styled[/bold] word.\n"
+            "- A [bold]styled[/bold] **word**.\n"
         },
     )
     result = CliRunner().invoke(main, ["preview", str(vault)], env={"COLUMNS": "300"})
@@ -606,27 +608,6 @@ def test_a_gap_holds_no_word(text: str) -> None:
     from flashgen import language
 
     assert language.words(text) == language.words(text.replace("_____", " ").replace("[...]", " "))
-
-
-@given(
-    st.lists(
-        st.sampled_from([*"AaBb -,;:)(.", "The ", "Of ", "of the ", "GPT-3", "McKinsey", "New York", "IDs"]),
-        max_size=16,
-    ).map("".join)
-)
-@settings(max_examples=500, deadline=None)
-def test_names_acronyms_and_numbers_are_found_as_a_full_search_finds_them(text: str) -> None:
-    """Names, acronyms and numbers are looked for only where a capital letter or a digit is; what
-    is found is what the patterns' own search finds."""
-    from flashgen import drafts
-
-    for starts, pattern in (
-        (drafts._CAPITAL, drafts._NAMED),
-        (drafts._CAPITAL, drafts._ACRONYM),
-        (drafts._DIGIT, drafts._NUMBER),
-    ):
-        found = [m.span() for m in drafts._at(starts, pattern, text)]
-        assert found == [m.span() for m in pattern.finditer(text)]
 
 
 @given(st.lists(st.sampled_from([*'a A.!?"”’)(“[1*`$ \n', "e.g. ", "It. ", "..."]), max_size=20).map("".join))

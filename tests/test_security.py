@@ -73,15 +73,15 @@ title: 'Tricks \(\href{javascript:alert(0)}{t}\)'
 author: '\(\style{position:fixed}{x}\)'
 ---
 Key takeaways:
-- A link: $\href{javascript:alert(1)}{click}$ and \(\class{fg-removed}{x}\).
-- Styles: $$\style{position:fixed;top:0;width:100%}{x}$$ and $\cssId{answer}{y}$ and $\data{a=b}{z}$.
-- Loading: $\require{setoptions}\setOptions[tex]{x=1}$ and $\unicode[expression]{x41}$.
-- Tokens: $\mmlToken{mi}[href="javascript:alert(2)"]{x}$ and $\texttip{a}{b}$ $\mathtip{a}{b}$ $\toggle{a}\endtoggle$.
-- A styled box $\bbox[red,border:5px solid url(https://evil.example/)]{x}$, a coloured one $\bbox[yellow,5px]{k}$.
-- Definitions: $\def\link{\hre} \link f{javascript:alert(3)}{x}$ and $\newcommand{\s}{\sty} \let\c=\class$.
-- Escaped: \\(\href{javascript:alert(4)}{x}\\) and `\(\href{javascript:alert(5)}{x}\)` code.
+- A **link**: $\href{javascript:alert(1)}{click}$ and \(\class{fg-removed}{x}\).
+- Some **styles**: $$\style{position:fixed;top:0;width:100%}{x}$$ and $\cssId{answer}{y}$ and $\data{a=b}{z}$.
+- For **loading**: $\require{setoptions}\setOptions[tex]{x=1}$ and $\unicode[expression]{x41}$.
+- The **tokens**: $\mmlToken{mi}[href="javascript:alert(2)"]{x}$ and $\texttip{a}{b}$ $\mathtip{a}{b}$ $\toggle{a}\endtoggle$.
+- A styled **box** $\bbox[red,border:5px solid url(https://evil.example/)]{x}$, a coloured one $\bbox[yellow,5px]{k}$.
+- The **definitions**: $\def\link{\hre} \link f{javascript:alert(3)}{x}$ and $\newcommand{\s}{\sty} \let\c=\class$.
+- The **escaped** ones: \\(\href{javascript:alert(4)}{x}\\) and `\(\href{javascript:alert(5)}{x}\)` code.
 - A character reference: &#92;href{javascript:alert(6)}{x} and **\href{javascript:alert(7)}{bold}**.
-- Harmless math keeps working: $\frac{a}{b} \color{red}{c} \sqrt{d_k}$ and $\\href$ (a line break).
+- **Harmless** math keeps working: $\frac{a}{b} \color{red}{c} \sqrt{d_k}$ and $\\href$ (a line break).
 """
 
 
@@ -119,9 +119,9 @@ type: '[latex]\\\\input{/etc/passwd}[/latex]'
 year: '[$]x[/$]'
 ---
 Key takeaways:
-- A path out of the media folder: [sound:../../x] plays nothing.
-- A sound file [sound:x.mp3] and a spoken one [anki:tts lang=en_US]hello[/anki:tts] play nothing.
-- A play button of another card [anki:play:q:0] and LaTeX [latex]\\\\input{/etc/passwd}[/latex] stay text.
+- A **path** out of the media folder: [sound:../../x] plays nothing.
+- An **audio** file [sound:x.mp3] and a spoken one [anki:tts lang=en_US]hello[/anki:tts] play nothing.
+- A **button** of another card [anki:play:q:0] and LaTeX [latex]\\\\input{/etc/passwd}[/latex] stay text.
 - Upper case [SOUND:y.mp3] and a **[sound:bold.mp3]** target are text too.
 """
 
@@ -149,8 +149,8 @@ def test_links_reach_only_the_web(anki: Anki, run_build: Builder, tmp_path: Path
         {
             "links.md": """
                 Key takeaways:
-                - See [the picture](img/x.svg), [the page](https://example.org/a) and <a href="x.html">this</a>.
-                - Write to [me](mailto:me@example.org) or open [a file](file:///etc/passwd).
+                - See the **pictures** [the picture](img/x.svg), [the page](https://example.org/a) and <a href="x.html">this</a>.
+                - Write to [me](mailto:me@example.org) or open a **document** [a file](file:///etc/passwd).
                 """
         },
     )

@@ -24,7 +24,8 @@ NOTES = 12
 
 def _vault(tmp_path: Path) -> Path:
     vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(NOTES)})
-    write_notes(vault, {"eyes.md": "Key takeaways:\n- Owls see with tubular eyes ![eye](eye.png), not round ones.\n"})
+    eyes = "Key takeaways:\n- Owls see with **tubular eyes** ![eye](eye.png), not round ones.\n"
+    write_notes(vault, {"eyes.md": eyes})
     (vault / "eye.png").write_bytes(PNG)
     return vault
 
@@ -200,9 +201,9 @@ def test_a_note_result_comes_back_from_the_cache_whole(tmp_path: Path) -> None:
             Key takeaways:
             - Owls hunt at night by **hearing** ![](owl.png) alone.
             - Barn owls have three traits:
-              - asymmetric ears that place sounds in height
+              - **asymmetric ears** that place sounds in height
               - soft feathers that muffle every wingbeat in flight
-            - An image that is missing ![](gone.png) here.
+            - An **image** that is missing ![](gone.png) here.
             """
         },
     )

@@ -38,6 +38,8 @@ title: Owls
 Key takeaways:
 - Owls fly almost silently thanks to the **serrated edges** of their flight feathers.
 - An owl cannot move its eyes, so it turns its **head** up to 270 degrees.
+- Barn owls find mice in the dark by **sound** alone.
+- An owl's pellet holds the **bones** of its prey.
 """
 
 
@@ -98,7 +100,7 @@ def test_stats_names_the_leeches_suspended_and_deleted_takeaways(
     col = anki.col
     bees = _guids_by_line(out / "notes.lock.json", "bees.md")
     owls = _guids_by_line(out / "notes.lock.json", "owls.md")
-    assert sorted(bees) == [5, 6, 7, 8] and sorted(owls) == [5, 6]
+    assert sorted(bees) == [5, 6, 7, 8] and sorted(owls) == [5, 6, 7, 8]
 
     _answer(col, {}, CardAnswer.EASY)  # every card graduates
     waggle = bees[5][0]

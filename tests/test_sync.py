@@ -35,6 +35,7 @@ NOTES = {
         - Adenosine builds up while we are awake and creates **sleep pressure**.
         - Caffeine blocks **adenosine receptors** for hours after a coffee.
         - REM sleep consolidates **emotional memories** overnight.
+        - What does melatonin signal to the body? :: that it is dark
         """,
     "bees.md": """
         ---
@@ -170,7 +171,8 @@ def test_deletion_threshold(tmp_path: Path, collection_file: Path) -> None:
     out = tmp_path / "out"
     _sync_file(vault, out, collection_file)
     (vault / "bees.md").unlink()
-    (vault / "sleep.md").write_text((vault / "sleep.md").read_text().split("Key takeaways:")[0] + "- Only this.\n")
+    head = (vault / "sleep.md").read_text().split("Key takeaways:")[0]
+    (vault / "sleep.md").write_text(head + "- Only **caffeine** stays.\n")
     report = _sync_file(vault, out, collection_file, delete=True)
     assert not report.plan.delete and "refused to delete" in report.plan.refused and report.exit_code == 1
     with _open(collection_file) as col:
@@ -493,7 +495,7 @@ def test_sync_never_adopts_a_note_it_has_no_record_of(tmp_path: Path, collection
     report = _sync_named(two, tmp_path / "two" / "out", collection_file)
     assert report.plan.foreign == len(first) and len(report.plan.add) == len(first) and not report.plan.update
     assert "left alone" in report.summary()
-    (two / "index.md").write_text("- Only this one is left.\n")
+    (two / "index.md").write_text("- Only the **remnant** is left.\n")
     report = _sync_named(two, tmp_path / "two" / "out", collection_file, delete=True, force=True)
     assert len(report.plan.delete) == len(first)
     with _open(collection_file) as col:

@@ -1,0 +1,140 @@
+"""Strategies: how cards are made from a takeaway's prose, one small module per shape of takeaway.
+
+Each strategy reads a takeaway (or one of its sentences) and proposes candidates in the form that
+fits it; the checker (`flashgen.quality`) drops every candidate a person would grade as a failure,
+and the best remaining candidate of each claim is kept (at most `MAX_CARDS` a takeaway). When
+none is left the takeaway makes no card, and `reasons` says why, for `flashgen check`.
+
+In order of preference:
+- `questions`: the author asked a question and answered it.
+- `labels`: "**Label**: description" — the label is shown and the description asked for.
+- `definitions`: "X is a ..." — "What is X?".
+- `causes`: "A because B" — "Why A?".
+- `focus`: cloze deletions on the point of a sentence (the author's emphasis, the new side of a
+  contrast, a named subject, a closing list, the end focus of a short claim).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from .. import quality
+from . import causes, definitions, focus, labels, mechanisms, predicates, questions
+from .candidates import Candidate, Setting, informative
+from .sentences import anaphoric, claims, language_of, plain
+
+MAX_CARDS = 2  # cards from a takeaway's own text
+MAX_LEAD_WORDS = 24
+_DEMONSTRATIVE = re.compile(
+    r"\b(?:this|these|those|such)\s+(?!is\b|are\b|was\b|as\b|it\b|the\b|a\b|an\b|they\b|we\b)"
+    r"[a-z]+\b",
+    re.IGNORECASE,
+)
+# What the author's choice settles: bold and highlight name the target (the author's cloze syntax),
+# italics and quotes stress a term the author thought worth stressing.
+_AUTHOR_CHOSEN = {
+    "cloze:emphasis": quality.CATEGORIES,
+    "cloze:stress": ("ambiguous", "trivial-target"),
+}
+
+__all__ = ["Candidate", "Outcome", "Setting", "informative", "language_of", "propose"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The cards chosen for a takeaway's own text, and the failure categories of the candidates
+    dropped (empty cards and non-empty reasons: the takeaway makes no card, and why)."""
+
+    cards: tuple[Candidate, ...]
+    reasons: tuple[str, ...] = ()
+
+
+def _probe(candidate: Candidate, setting: Setting, source: str) -> quality.Probe:
+    first = re.search(r"\{\{c(\d+)::", candidate.front)
+    number = first.group(1) if first else "1"
+
+    def shown(match: re.Match[str]) -> str:  # the first deletion hidden, the others shown
+        return "[...]" if match.group(1) == number else match.group(2)
+
+    front = plain(re.sub(r"\{\{c(\d+)::(.*?)\}\}", shown, candidate.front))
+    kind = "cloze" if candidate.kind == "cloze" else "qa"
+    return quality.Probe(
+        kind, front, plain(candidate.back), source, setting.title, candidate.role, lead=plain(candidate.lead)
+    )
+
+
+def _candidates(text: str, setting: Setting) -> Iterator[Candidate]:
+    yield from questions.propose(text, setting)
+    labelled = list(labels.propose(text, setting))
+    if labelled:
+        yield from labelled
+        return  # a label's description is asked for by the label card, never blanked
+    found = claims(text)
+    for index, sentence in enumerate(found):
+        lead = setting.section
+        pointing = _DEMONSTRATIVE.search(sentence.plain)
+        if sentence.anaphoric or (pointing and pointing.start() < 0.4 * len(sentence.plain)):
+            # "It ...", "This approach ...", "the solution to this dilemma": shown after what it
+            # refers to, or not asked at all.
+            before = found[index - 1].plain if index else setting.parent
+            if not before or anaphoric(before) or len(before.split()) > MAX_LEAD_WORDS or before.endswith("?"):
+                continue
+            lead = before
+        elif setting.parent and len(setting.parent.split()) <= MAX_LEAD_WORDS:
+            lead = setting.parent  # a nested item is read under its parent
+        local = replace(setting, section=lead)
+        for strategy in (definitions, causes, mechanisms, predicates, focus):
+            yield from strategy.propose(sentence, local)
+
+
+def propose(text: str, setting: Setting) -> Outcome:
+    """The best cards for a takeaway's own text (markdown), after the checker."""
+    source = plain(text)
+    kept: list[Candidate] = []
+    reasons: list[str] = []
+    for candidate in sorted(_candidates(text, setting), key=lambda c: (-c.rank, c.claim)):
+        if candidate.lead and _repeats(candidate.lead, candidate.front):
+            candidate = replace(candidate, lead="")  # "Shoe dog: What is "Shoe dog"?"
+        if candidate.kind == "cloze" and candidate.lead == setting.section:
+            # A heading before a sentence reads as a leftover label; a cloze keeps only the context
+            # it needs to be understood (the sentence or item it refers to).
+            candidate = replace(candidate, lead="")
+        if any(k.claim == candidate.claim for k in kept) or len(kept) >= MAX_CARDS:
+            continue
+        probe = _probe(candidate, setting, source)
+        verdict = quality.judge(probe)
+        failed = [name for name in verdict.failed if name not in _AUTHOR_CHOSEN.get(candidate.role, ())]
+        said_again = re.search(rf"(?<!\w){re.escape(probe.answer)}(?!\w)", probe.prompt, re.IGNORECASE)
+        if candidate.role != "cloze:emphasis" and not (
+            quality.balanced(plain(candidate.front)) and quality.balanced(plain(candidate.back))
+        ):
+            failed.append("broken-text")  # a bracket or quote left open, as rendered
+        if candidate.role == "cloze:emphasis" and said_again:
+            failed.append("leak")  # the author chose it: only a prompt that says it again fails
+        if failed:
+            reasons.extend(failed)
+            continue
+        kept.append(candidate)
+    kept.sort(key=lambda c: c.claim)
+    return Outcome(tuple(kept), () if kept else tuple(dict.fromkeys(reasons)) or ("no-claim",))
+
+
+def _repeats(lead: str, front: str) -> bool:
+    """Whether a heading only repeats the term the front asks about."""
+    said = set(plain(front).lower().replace("“", " ").replace("”", " ").replace('"', " ").split())
+    return bool(said) and set(plain(lead).lower().split()) <= said
+
+
+def deduplicated(cards: Sequence[Candidate]) -> list[Candidate]:
+    """Cards with a front already asked (with any answer) dropped: one front, one answer."""
+    seen: set[str] = set()
+    out = []
+    for card in cards:
+        key = " ".join(plain(card.lead + " " + card.front).lower().split())
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(card)
+    return out

@@ -1,0 +1,113 @@
+"""Definitions: a sentence that says what a term is ("X is a ...", "X refers to ...", "The idea
+behind X is to ..."). Asked as "What is X?" only when the rest of the sentence defines X; in
+Chinese and Japanese, "X是Y" / "XとはY" ask "什么是X？" / "Xとは？"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from .. import language, quality
+from .candidates import Candidate, Setting
+from .sentences import Sentence, anaphoric, lower_first, unemphasised
+
+_EN = re.compile(
+    r"^(?P<term>[^,;:()]{2,60}?)\s+(?P<verb>is|are|refers to|refer to|means|mean|is defined as|are defined as"
+    r"|stands for|denotes|describes)\s+(?P<rest>.+?)[.!]?$"
+)
+_DEFINING = re.compile(r"^(?:a|an|the|one|any|when|how|where|what|to|that)\b", re.IGNORECASE)
+_ABSTRACT_HEAD = re.compile(
+    r"^(?:the\s+)?(?:(?:main|key|basic|core|general|central|big|whole|real)\s+)?"
+    r"(?:idea|goal|purpose|aim|point|trick|intuition|insight|difference|reason|advantage|benefit|problem|challenge"
+    r"|lesson|key|secret|role|job|function|definition|essence|cause|result)\b",
+    re.IGNORECASE,
+)
+_GENERIC_TERMS = re.compile(
+    r"\b(?:paper|book|chapter|section|author|article|post|talk|video|study|note|notes|part)\b", re.IGNORECASE
+)
+_VAGUE = frozenset(
+    ["intuition", "idea", "goal", "problem", "solution", "answer", "key", "point", "trick", "difference"]
+)
+_ZH = re.compile(r"^(?P<term>[^，。：:、的]{2,12}?)(?:是指|指的是|是)(?P<rest>[^。]{6,80})。?$")
+_JA = re.compile(
+    r"^(?P<term>[^、。:：]{2,16}?)(?:とは|というのは)[、,]?(?P<rest>[^。]{6,80}?)(?:のこと)?(?:である|です|だ)?。?$"
+)
+MAX_ANSWER_WORDS = 30
+
+
+def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
+    if setting.language == "zh":
+        match = _ZH.match(sentence.plain)
+        if match and not re.search(r"[这那该此][种个些样]?", match.group("term")) and "？" not in match.group("rest"):
+            yield Candidate(
+                "basic",
+                "qa:definition",
+                f"什么是{match.group('term')}？",
+                match.group("rest"),
+                sentence.index,
+                8.5,
+                setting.section,
+            )
+        return
+    if setting.language == "ja":
+        match = _JA.match(sentence.plain)
+        if match:
+            yield Candidate(
+                "basic",
+                "qa:definition",
+                f"{match.group('term')}とは？",
+                match.group("rest"),
+                sentence.index,
+                8.5,
+                setting.section,
+            )
+        return
+    if setting.language != "en" or sentence.anaphoric:
+        return
+    text = unemphasised(sentence.text)
+    match = _EN.match(text)
+    if not match:
+        return
+    term, verb, rest = match.group("term").strip(), match.group("verb"), match.group("rest").strip()
+    words = term.split()
+    if not re.search(r"[A-Za-z]{2}", term):
+        return  # a symbol: "* means ..." needs its language named
+    if words and words[0].lower() in language.STOPWORDS and words[0].lower() not in ("a", "an", "the"):
+        return  # "since memory transfers are ...": a clause, not a term
+    if not words or len(words) > 7 or anaphoric(term) or words[0].lower() in ("i", "we", "you", "there", "what"):
+        return
+    if any(
+        w.lower() in language.STOPWORDS
+        and w.lower() not in ("of", "the", "a", "an", "in", "for", "behind", "between", "and", "to")
+        for w in words
+    ):
+        return  # a clause, not a term ("the model we trained")
+    if verb in ("is", "are"):
+        if not _DEFINING.match(rest):
+            return  # "X is gradually replacing Y" says something of X but does not define it
+        if rest.lower().startswith(("to ", "that ")) and not _ABSTRACT_HEAD.match(term):
+            return
+        if re.match(r"^(?:(?:a|an|the)\s+(?:lot|bit|few|great|good|big|very|really|huge|number)|one of)\b", rest, re.I):
+            return  # "X is a great example for ...": a judgement, not a definition
+    if len(rest.split()) > MAX_ANSWER_WORDS or len(rest.split()) < 3:
+        return
+    if re.search(r"\b(?:for example|e\.g|such as)\b", term, re.I) or re.match(r"^(?:the same|this|it)\b", rest, re.I):
+        return
+    if _GENERIC_TERMS.search(term):
+        return  # "What does the last chapter describe?": about the source, not its knowledge
+    bare = re.sub(r"^(?:the|a|an)\s+", "", term, flags=re.IGNORECASE).lower()
+    if bare in quality.GENERIC or bare in _VAGUE or language.zipf(bare) >= 5.0:
+        return  # "What is the task?": a generic word means whatever the note is about
+    term = lower_first(term)
+    question = {
+        "is": f"What is {term}?",
+        "are": f"What are {term}?",
+        "means": f"What does {term} mean?",
+        "mean": f"What do {term} mean?",
+        "stands for": f"What does {term} stand for?",
+        "denotes": f"What does {term} denote?",
+        "describes": f"What does {term} describe?",
+    }.get(verb, f"What {'do' if verb.endswith('fer to') or verb == 'are defined as' else 'does'} {term} refer to?")
+    if verb in ("is defined as",):
+        question = f"How is {term} defined?"
+    yield Candidate("basic", "qa:definition", question, rest, sentence.index, 8.5, setting.section)
