@@ -234,8 +234,8 @@ HOSTILE_SVGS = {
 def test_only_inert_svg_images_are_packed(anki: Anki, run_build: Builder, tmp_path: Path) -> None:
     """Policy: an SVG is packed as it is when it is an inert drawing; one that could run a script,
     follow a link or load anything is refused with a warning naming the takeaway and the reason."""
-    lines = ["- The cell membrane is drawn here ![ok](img/ok.svg) in red."]
-    lines += [f"- Diagram number {i} of the cell shows its parts ![x](img/{n})" for i, n in enumerate(HOSTILE_SVGS)]
+    lines = ["- The cell **membrane** is drawn here ![ok](img/ok.svg) in red."]
+    lines += [f"- Diagram number {i} of the cell shows its **parts** ![x](img/{n})" for i, n in enumerate(HOSTILE_SVGS)]
     vault = write_notes(tmp_path / "vault", {"svg.md": "\n".join(lines) + "\n"})
     (vault / "img").mkdir()
     (vault / "img/ok.svg").write_bytes(INERT_SVG)
@@ -260,7 +260,7 @@ def test_a_linked_note_outside_the_notes_folder_is_not_read(anki: Anki, run_buil
     located error naming the link; the other notes build); a link inside the folder is read once."""
     secret = tmp_path / "secret.md"
     secret.write_text("- The launch code is 0000-SECRET-1234.\n")
-    vault = write_notes(tmp_path / "vault", {"real.md": "- Mitochondria make ATP.\n"})
+    vault = write_notes(tmp_path / "vault", {"real.md": "- Mitochondria make **ATP**.\n"})
     os.symlink(secret, vault / "link-out.md")
     os.symlink(vault / "real.md", vault / "link-in.md")
     (vault / "sub").mkdir()

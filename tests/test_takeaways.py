@@ -360,21 +360,3 @@ def test_wrapped_lines_and_formulas_are_not_points(body: str) -> None:
     found = extract(note(body))
     assert found
     assert not any(t.text.startswith((")", "\\", "$")) for t in found), texts(found)
-
-
-def test_chinese_and_japanese_cues_end_between_words(tmp_path: Path) -> None:
-    from flashgen.config import Options
-    from flashgen.harvest import harvest
-    from flashgen.language import html_to_text, word_boundaries
-
-    (tmp_path / "n.md").write_text(
-        "## 总结\n\n- 机器学习是人工智能的一个分支，它使用统计方法。\n\n"
-        "## まとめ\n\n- 所有権はメモリ安全性をコンパイル時に保証する\n",
-        encoding="utf-8",
-    )
-    completions = [c for c in harvest(Options(paths=(tmp_path,))).cards if c.role == "qa:complete"]
-    assert completions
-    for card in completions:
-        cue = html_to_text(card.front).removeprefix("Complete:").removesuffix("…").strip()
-        whole = card.takeaway.text
-        assert whole.startswith(cue) and len(cue) in word_boundaries(whole), (cue, whole)
