@@ -25,6 +25,9 @@ def printable(text: str) -> str:
 class FlashgenError(Exception):
     """Base of every error flashgen reports to the user."""
 
+    def __str__(self) -> str:
+        return printable(super().__str__())  # a path with a newline in it must not split the report
+
 
 class ConfigError(FlashgenError):
     """The configuration (flashgen.yaml or command-line options) is invalid."""

@@ -345,6 +345,16 @@ def test_every_report_is_one_line_whatever_the_file_name(tmp_path: Path) -> None
     assert any("img\\u2028x.md:5:" in line for line in lines), lines
 
 
+def test_an_output_error_is_one_line_whatever_the_path(tmp_path: Path) -> None:
+    vault = write_notes(tmp_path / "notes", {"good.md": GOOD})
+    blocker = tmp_path / "a file\nnamed oddly"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(main, ["build", str(vault), "-o", str(blocker / "decks")])
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "a file\\nnamed oddly" in lines[0], lines
+
+
 def test_a_missing_image_is_warned_once_and_shown_as_its_alt_text(
     tmp_path: Path, run_build: Builder, anki: Anki
 ) -> None:
