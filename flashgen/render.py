@@ -500,7 +500,8 @@ def markdown(text: str) -> str:
 # with the square of the depth (markdown-it's link labels, html5ever's stack of open elements):
 # brackets and HTML tags nested deeper are read as text.
 MAX_NESTING = 16
-_NESTING_TOKEN = re.compile(r"\\.|\[|\]|<(/?)([A-Za-z][\w-]*)(?:\s[^<>]*)?(/?)>")
+# (a code span and an escaped character are skipped: what is in code is shown as written)
+_NESTING_TOKEN = re.compile(r"(?P<code>`+)[^`]{0,4000}?(?P=code)|\\.|\[|\]|<(/?)([A-Za-z][\w-]*)(?:\s[^<>]*)?(/?)>")
 _VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 
 
@@ -509,7 +510,7 @@ def _flattened(text: str) -> str:
     (markdown-it would search the rest of the text for each), so that it renders in linear time."""
     if text.count("[") <= MAX_NESTING and text.count("<") <= 2 * MAX_NESTING:
         return text
-    tokens = [m for m in _NESTING_TOKEN.finditer(text) if m.group()[0] != "\\"]
+    tokens = [m for m in _NESTING_TOKEN.finditer(text) if m.group()[0] not in "\\`"]
     escaped: set[int] = set()  # indexes into `tokens`
     # Brackets that pair up; the others close nothing.
     opened: list[int] = []
@@ -535,11 +536,11 @@ def _flattened(text: str) -> str:
             if depth > MAX_NESTING:
                 escaped.add(index)
             depth -= 1
-        elif match.group(1):  # a closing tag
+        elif match.group(2):  # a closing tag
             if tags > MAX_NESTING:
                 escaped.add(index)
             tags = max(0, tags - 1)
-        elif match.group(3) or match.group(2).lower() in _VOID:
+        elif match.group(4) or match.group(3).lower() in _VOID:
             if tags >= MAX_NESTING:
                 escaped.add(index)
         else:

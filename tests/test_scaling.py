@@ -123,3 +123,9 @@ def test_nesting_deeper_than_a_card_can_show_is_text(depth: int) -> None:
     html = render.markdown("<b>" * depth + "x" + "</b>" * depth)
     assert html.count("<b>") <= render.MAX_NESTING
     assert "x" in html
+
+
+def test_code_keeps_its_brackets_when_the_text_around_it_is_flattened() -> None:
+    text = "[a " * 40 + "x `v[0` and `<div>` y"
+    html = render.markdown(text)
+    assert "<code>v[0</code>" in html and "<code>&lt;div&gt;</code>" in html, html
