@@ -44,7 +44,11 @@ def mathjax_commands(text: str) -> list[str]:
 
 def styled_bbox(text: str) -> bool:
     """A `\\bbox` whose options hold CSS (anything but colours and sizes)."""
-    return any(not re.fullmatch(r"[\w#.,%\s-]*", options) for options in re.findall(r"\\bbox\s*\[([^\]]*)\]", text))
+    # flashgen's own break (a zero-width space, put into `[latex]` and the like) is not CSS
+    return any(
+        not re.fullmatch(r"[\w#.,%\s-]*", options.replace("\u200b", ""))
+        for options in re.findall(r"\\bbox\s*\[([^\]]*)\]", text)
+    )
 
 
 def _rendered(anki: Anki) -> list[str]:
