@@ -1,25 +1,92 @@
 """Authored: the cards an author wrote in a note, in the syntax of the tools people come from.
 
-`question :: answer` is exactly one card; `term ::: definition` is one card asked both ways;
-inline `{{c1::...}}` clozes are kept as written. These are recognised before any card is
-generated (see `drafts`): what the author wrote is not second-guessed.
+Obsidian Spaced Repetition (OSR), flashcards-obsidian and Obsidian_to_Anki share most of it:
+
+- `question :: answer` on one line is one card, `term ::: definition` one card asked both ways
+  (spaces around the separator are optional);
+- a line holding only `?` (or `??`, both ways) between lines of a paragraph: the lines above are
+  the question, the lines below the answer;
+- `==highlight==` spans and Anki's `{{c1::answer}}` / `{{c1::answer::hint}}` deletions make a
+  cloze note of the paragraph they are in (`**bold**` too, when configured).
+
+Every separator can be changed (`Syntax`), as OSR's settings allow. A separator is never
+found inside code, math, links or URLs. What the author wrote is not second-guessed: such a
+paragraph makes exactly these cards, and no generated ones.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, NamedTuple
 
-_EXPLICIT_QA = re.compile(r"(?<!:)\s+::\s+(?!:)")
-_BIDIRECTIONAL = re.compile(r"(?<!:)\s+:::\s+(?!:)")
-_CLOZE = re.compile(r"\{\{c\d+::")
-_CLOZE_DELETION = re.compile(r"\{\{c\d+::(.*?)(::[^}]*)?\}\}")
+CLOZE_MARKS = ("highlight", "bold", "anki")
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """The separators and cloze marks the author writes cards with (OSR's defaults).
+
+    `clozes` names the marks that are the author's cloze deletions: `highlight` (`==x==`),
+    `bold` (`**x**`) and `anki` (`{{c1::x}}`). Highlight and bold clozes count in takeaways and
+    in notes tagged with one of `card_tags` (`#flashcards`, `#flashcards/deck`), where OSR reads
+    them; elsewhere a highlight is only emphasis. Anki's clozes count everywhere.
+    """
+
+    inline: str = "::"
+    inline_reversed: str = ":::"
+    multiline: str = "?"
+    multiline_reversed: str = "??"
+    clozes: tuple[str, ...] = ("highlight", "anki")
+    card_tags: tuple[str, ...] = ("flashcards",)
+
+    @property
+    def separators(self) -> tuple[str, str, str, str]:
+        return (self.inline, self.inline_reversed, self.multiline, self.multiline_reversed)
+
+
+DEFAULT = Syntax()
+SEPARATOR_FIELDS = ("inline", "inline_reversed", "multiline", "multiline_reversed")
+
+# A separator line markdown would read as structure (a list, a heading, a quote, a fence, a rule).
+_STRUCTURAL = re.compile(r"^(?:[-*+]\s|\d{1,9}[.)]\s|#|>|```|~~~|[-=_*\s]+$|\|)")
+
+
+def problems(syntax: Syntax) -> list[str]:
+    """What is wrong with a syntax: each problem in a sentence (none when it can be used)."""
+    found = []
+    values = {name: getattr(syntax, name) for name in SEPARATOR_FIELDS}
+    for name, value in values.items():
+        if not value.strip():
+            found.append(f"separator '{name}' must not be empty")
+        elif "\n" in value or "\r" in value:
+            found.append(f"separator '{name}' must fit on one line")
+        elif name.startswith("multiline") and _STRUCTURAL.match(value.strip() + " "):
+            found.append(f"separator '{name}' ({value.strip()!r}) would be read as markdown structure, not text")
+        elif not name.startswith("multiline") and re.search(r"\w", value):
+            found.append(f"separator '{name}' ({value.strip()!r}) must not contain letters or digits")
+    stripped = [v.strip() for v in values.values()]
+    for i, name in enumerate(SEPARATOR_FIELDS):
+        for j in range(i):
+            if stripped[i] and stripped[i] == stripped[j]:
+                found.append(f"separators '{SEPARATOR_FIELDS[j]}' and '{name}' are both {stripped[i]!r}")
+    unknown = [m for m in syntax.clozes if m not in CLOZE_MARKS]
+    if unknown:
+        found.append(f"unknown cloze mark(s) {', '.join(map(repr, unknown))} (known: {', '.join(CLOZE_MARKS)})")
+    for tag in syntax.card_tags:
+        if not re.fullmatch(r"#?[\w/-]+", tag):
+            found.append(f"card tag {tag!r} is not a tag")
+    return found
 
 
 @dataclass(frozen=True)
 class AuthoredCard:
-    """A card as its author wrote it, in markdown. `role` names the syntax that made it."""
+    """A card as its author wrote it, in markdown. `role` names the syntax that made it.
+
+    A cloze card's `front` holds its deletions as `{{cN::...}}`, numbered from 1."""
 
     kind: Literal["basic", "cloze"]
     role: str
@@ -28,36 +95,248 @@ class AuthoredCard:
     reverse: bool = False
 
 
-# Where a separator is only text: math, code spans, links and HTML tags (`map :: a -> b` in code
-# is no question).
-_ATOM = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|\\\(.+?\\\)|\\\[.+?\\\]|`[^`]*`|!?\[[^\]]*\]\([^)]*\)|<[^>]+>", re.DOTALL)
+class Found(NamedTuple):
+    """A card found in a paragraph: its first line (counted from the paragraph's), the author's
+    text of it (what the takeaway holds), and whether its answer is the block that follows."""
+
+    offset: int
+    text: str
+    card: AuthoredCard
+    took_following: bool = False
 
 
-def _split_once(pattern: re.Pattern[str], text: str) -> list[str]:
-    """`text` split at the first match of `pattern` outside math, code, links and tags."""
-    masked = _ATOM.sub(lambda m: "\x00" * len(m.group()), text) if any(c in text for c in "$\\`[<") else text
-    match = pattern.search(masked)
-    return [text[: match.start()], text[match.end() :]] if match else [text]
+# ---------------------------------------------------------------- spans that hold no syntax
+
+# Code spans, math, wiki links, links, autolinks and bare URLs, HTML tags, Dataview's
+# bracketed inline fields (`[key:: value]`), Anki's cloze deletions: a separator or a cloze
+# mark in them is text.
+_ATOM = re.compile(
+    r"(?P<ticks>`+).+?(?P=ticks)"
+    r"|\$\$.+?\$\$|(?<![\\$\w])\$(?=\S)[^$\n]*?(?<=[^\s\\])\$(?![\d$])|\\\(.+?\\\)|\\\[.+?\\\]"
+    r"|!?\[\[[^\]\n]*\]\]|!?\[[^\]\n]*\]\([^)\n]*\)"
+    r"|<[A-Za-z][\w+.-]*:[^>\s]*>|\b[A-Za-z][\w+.-]*://[^\s<>]*[^\s<>.,;:!?)\]]"
+    r"|</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>|<!--.*?-->"
+    r"|\[[\w .-]+::[^\]\n]*\]|\([\w .-]+::[^)\n]*\)"
+    r"|\{\{c\d+::.*?\}\}",
+    re.DOTALL,
+)
+_HOLE = "\x00"  # what an atom is replaced with while syntax is looked for: matches no separator
 
 
-def question(text: str) -> AuthoredCard | None:
-    """The card of a takeaway written `question :: answer` or `term ::: definition`, if it is one."""
-    parts = _split_once(_BIDIRECTIONAL, text) if ":::" in text else [text]
-    if len(parts) == 2 and all(p.strip() for p in parts):
-        return AuthoredCard("basic", "qa:term", parts[0].strip(), parts[1].strip(), reverse=True)
-    parts = _split_once(_EXPLICIT_QA, text) if "::" in text else [text]
-    if len(parts) == 2 and all(p.strip() for p in parts):
-        return AuthoredCard("basic", "qa:explicit", parts[0].strip(), parts[1].strip())
+@lru_cache(maxsize=4096)
+def _masked(text: str) -> str:
+    """`text` with every atom blanked out (same length), so positions still match the original."""
+    if not re.search(r"[`$\\\[<(:/]", text):
+        return text
+    return _ATOM.sub(lambda m: _HOLE * len(m.group()), text)
+
+
+# ---------------------------------------------------------------- clean text
+
+_BLOCK_ID = re.compile(r"(?:^|[ \t]+)\^[A-Za-z0-9-]+[ \t]*$")  # Obsidian's `^abc123` at a line's end
+_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
+
+
+def _clean_line(line: str) -> str:
+    return _BLOCK_ID.sub("", line).rstrip()
+
+
+@lru_cache(maxsize=16)
+def _tags_pattern(syntax: Syntax) -> re.Pattern[str]:
+    names = "|".join(re.escape(t.lstrip("#")) for t in syntax.card_tags) or r"(?!)"
+    return re.compile(rf"(?<![\w#/&`])#(?:{names})(?:/[\w/-]*)?(?![\w-])", re.IGNORECASE)
+
+
+def _without_tags(text: str, syntax: Syntax) -> str:
+    """The card without the deck tags written on it (`#flashcards/deck Question::Answer`)."""
+    if "#" not in text:
+        return text
+    return re.sub(r"[ \t]{2,}", " ", _tags_pattern(syntax).sub("", text)).strip()
+
+
+def _as_text(side: str) -> str:
+    """One side of a one-line card, which markdown must not read as a list: `2.` is the answer 2."""
+    return _ORDERED.sub(r"\1\\\2", side.strip())
+
+
+def tagged(tags: Iterable[str], body: str, syntax: Syntax) -> bool:
+    """Whether a note carries one of the card tags, in its front matter or as an inline `#tag`
+    (not inside code), as OSR reads a note's deck."""
+    wanted = {t.lstrip("#").lower() for t in syntax.card_tags}
+    for tag in tags:
+        tag = tag.lstrip("#").lower()
+        if tag in wanted or tag.split("/", 1)[0] in wanted:
+            return True
+    if "#" not in body:
+        return False
+    return any(_tags_pattern(syntax).search(line) for line in _masked(body).split("\n") if "#" in line)
+
+
+def mentions(body: str, syntax: Syntax) -> bool:
+    """Whether a note could hold an authored card at all (a cheap test before looking)."""
+    if syntax.inline.strip() in body or syntax.inline_reversed.strip() in body:
+        return True
+    if any(mark in body for mark in _cloze_openers(syntax)):
+        return True
+    return _separator_line(syntax.multiline, syntax.multiline_reversed).search(body) is not None
+
+
+@lru_cache(maxsize=16)
+def _separator_line(*separators: str) -> re.Pattern[str]:
+    """A line holding only one of the multi-line separators (in a list item or a quote too)."""
+    alternatives = "|".join(re.escape(s.strip()) for s in separators)
+    return re.compile(rf"^[ \t>]*(?:{alternatives})[ \t]*$", re.MULTILINE)
+
+
+def _cloze_openers(syntax: Syntax) -> tuple[str, ...]:
+    return tuple({"highlight": "==", "bold": "**", "anki": "{{c"}[m] for m in syntax.clozes if m in CLOZE_MARKS)
+
+
+# ---------------------------------------------------------------- finding cards
+
+
+@lru_cache(maxsize=64)
+def _separator(separator: str) -> re.Pattern[str]:
+    """A one-line separator, not part of a longer run of its own characters (`::` in `:::`)."""
+    sep = separator.strip()
+    return re.compile(rf"(?<!{re.escape(sep[-1])}){re.escape(sep)}(?!{re.escape(sep[0])})")
+
+
+# `std::max`, `io::Result`, `std::sync::Arc`, `Vec::new()` written outside backticks: code, not a card.
+_NAMESPACES = frozenset({"std", "core", "alloc", "crate", "self", "super", "boost", "io", "fmt", "os", "Self"})
+_CODE_PATH = re.compile(r"(?:\w+::)+\w+\s*[(<]|\w+::\w+::")
+
+
+def _code_path(line: str, start: int) -> bool:
+    """Whether the tight separator at `start` joins the parts of a path in code."""
+    left = re.search(r"\w+$", line[:start])
+    if left is None:
+        return False
+    if left.group() in _NAMESPACES or line[: left.start()].endswith("::"):
+        return True
+    return _CODE_PATH.match(line, left.start()) is not None
+
+
+def _split(line: str, separator: str) -> tuple[str, str] | None:
+    """A line's question and answer around the first separator outside any atom."""
+    masked = _masked(line)
+    for match in _separator(separator).finditer(masked):
+        start, end = match.span()
+        front, back = line[:start].strip(), line[end:].strip()
+        tight = start > 0 and end < len(line) and not line[start - 1].isspace() and not line[end].isspace()
+        if tight and separator.strip() == "::" and _code_path(line, start):
+            continue
+        if re.search(r"\w", front) and re.search(r"\w", back):
+            return front, back
+        return None
     return None
 
 
-def cloze(text: str) -> AuthoredCard | None:
-    """The cloze note of a takeaway with `{{c1::...}}` deletions in it, if it has any."""
-    if _CLOZE.search(text):
-        return AuthoredCard("cloze", "cloze:explicit", text)
+def find(text: str, syntax: Syntax = DEFAULT, *, marked: bool = True, following: str = "") -> list[Found]:
+    """The cards written in one paragraph (its inline text, a line per source line).
+
+    `marked`: whether highlight and bold clozes count here (in a takeaway, or a note tagged for
+    cards). `following`: the source of the block right after the paragraph, without a blank line
+    between, which is the answer when a multi-line separator ends the paragraph (a list).
+    """
+    if not mentions(text, syntax):
+        return []
+    lines = [_clean_line(line) for line in text.split("\n")]
+    multi = _multiline(lines, syntax, following)
+    if multi is not None:
+        return [multi]
+    found = []
+    for offset, line in enumerate(lines):
+        card = _one_line(line, syntax)
+        if card is not None:
+            found.append(Found(offset, _without_tags(line, syntax), card))
+    if found:
+        return found
+    whole = "\n".join(line for line in lines if line.strip())
+    cloze = _cloze(_without_tags(whole, syntax), syntax, marked=marked)
+    return [Found(0, _without_tags(whole, syntax), cloze)] if cloze else []
+
+
+def _multiline(lines: Sequence[str], syntax: Syntax, following: str) -> Found | None:
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped not in (syntax.multiline.strip(), syntax.multiline_reversed.strip()):
+            continue
+        reverse = stripped == syntax.multiline_reversed.strip()
+        front = "\n".join(lines[:index]).strip()
+        back_lines = list(lines[index + 1 :])
+        took = not "\n".join(back_lines).strip() and bool(following.strip())
+        if took:
+            back_lines = textwrap.dedent(following).rstrip("\n").split("\n")
+        back = "\n".join(_clean_line(b) for b in back_lines).strip()
+        front = _without_tags(front, syntax)
+        if not re.search(r"\w", front) or not re.search(r"\w", back):
+            return None
+        role = "qa:term" if reverse else "qa:explicit"
+        text = f"{front}\n{stripped}\n{back}"
+        return Found(0, text, AuthoredCard("basic", role, front, back, reverse=reverse), took)
     return None
 
 
-def without_clozes(text: str) -> str:
-    """The text with the author's cloze deletions shown (`{{c1::Paris::city}}` -> `Paris`)."""
-    return _CLOZE_DELETION.sub(r"\1", text)
+def _one_line(line: str, syntax: Syntax) -> AuthoredCard | None:
+    if syntax.inline_reversed.strip() in line:
+        parts = _split(line, syntax.inline_reversed)
+        if parts is not None:
+            front, back = parts
+            front = _as_text(_without_tags(front, syntax))
+            return AuthoredCard("basic", "qa:term", front, _as_text(back), reverse=True)
+    if syntax.inline.strip() in line:
+        parts = _split(line, syntax.inline)
+        if parts is not None:
+            front, back = parts
+            return AuthoredCard("basic", "qa:explicit", _as_text(_without_tags(front, syntax)), _as_text(back))
+    return None
+
+
+# ---------------------------------------------------------------- clozes
+
+_ANKI = re.compile(r"\{\{c(\d+)::(.*?)(?:::([^{}]*?))?\}\}", re.DOTALL)
+_MARKS = {
+    "highlight": re.compile(r"==(?=[^\s=])(.+?)(?<=[^\s=])==(?!=)", re.DOTALL),
+    "bold": re.compile(
+        r"(?<!\*)\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?!\*)|(?<!_)__(?=[^\s_])(.+?)(?<=[^\s_])__(?!_)", re.DOTALL
+    ),
+}
+
+
+def _cloze(text: str, syntax: Syntax, *, marked: bool) -> AuthoredCard | None:
+    """The paragraph as a cloze note, its marked spans as deletions; None if it marks none.
+
+    Anki's own deletions keep their numbers (and hints); each highlight (or bold) span gets
+    the next free number, so every span is a card of its own, as in OSR."""
+    # Atoms are blanked out, so a `==` inside code is no mark; a mark that wraps an atom whole
+    # (`==`code`==`, `**[[capital|capital city]]**`) still is.
+    masked = _masked(text)
+    spans: list[tuple[int, int, str]] = []  # start, end, replacement
+    anki = [m for m in _ANKI.finditer(text)] if "anki" in syntax.clozes and "{{c" in text else []
+    taken = [(m.start(), m.end()) for m in anki]
+    used = {int(m.group(1)) for m in anki}
+    for m in anki:
+        spans.append((m.start(), m.end(), m.group()))
+    if marked:
+        number = max(used, default=0)
+        for mark in ("highlight", "bold"):
+            if mark not in syntax.clozes:
+                continue
+            for m in _MARKS[mark].finditer(masked):
+                if any(m.start() < b and a < m.end() for a, b in taken):
+                    continue
+                number += 1  # the mark stays inside the deletion: the answer shows as the author marked it
+                spans.append((m.start(), m.end(), f"{{{{c{number}::{text[m.start() : m.end()]}}}}}"))
+                taken.append((m.start(), m.end()))
+    if not spans:
+        return None
+    out, last = [], 0
+    for start, end, replacement in sorted(spans):
+        out.append(text[last:start] + replacement)
+        last = end
+    out.append(text[last:])
+    front = "".join(out)
+    role = "cloze:explicit" if anki and len(spans) == len(anki) else "cloze"
+    return AuthoredCard("cloze", role, front)
+

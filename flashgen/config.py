@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .authored import SEPARATOR_FIELDS, Syntax, problems
 from .errors import ConfigError
 
 CONFIG_NAME = "flashgen.yaml"
@@ -28,6 +29,7 @@ class Options:
     root: str = field(default="", metadata={"output": True})  # the top deck; defaults to `name`
     prose: bool = field(default=False, metadata={"output": True})  # paragraphs of headed sections are takeaways
     folder_tags: bool = field(default=False, metadata={"output": True})  # a note in a/b/ gets the tag a::b
+    syntax: Syntax = field(default=Syntax(), metadata={"output": True})  # how the author writes cards
     dry_run: bool = False
     generator: str = field(default="rules", metadata={"output": True})  # "rules" or "llm"
     llm_model: str = field(default="", metadata={"output": True})  # default: FLASHGEN_LLM_MODEL, else llama3.1
@@ -75,7 +77,10 @@ _FILE_KEYS: Mapping[str, type | tuple[type, ...]] = {
     "llm_concurrency": int,
     "llm_timeout": (int, float),
     "llm_max_requests": int,
+    "syntax": dict,
 }
+# Keys of the `syntax` mapping: the separators are strings, the other two lists of strings.
+_SYNTAX_LISTS = ("clozes", "card_tags")
 GENERATORS = ("rules", "llm")
 
 
@@ -104,6 +109,8 @@ def load_options(
     values["output"] = Path(values.get("output") or "decks")
     values["name"] = package_name(values.get("name") or _default_name(paths))
     _check_deck_template(values.get("deck", DEFAULT_DECK), config_file)
+    if "syntax" in values:
+        values["syntax"] = _syntax(values["syntax"], config_file)
     if values.get("generator", "rules") not in GENERATORS:
         where = f"{config_file}: " if config_file else ""
         raise ConfigError(f"{where}generator must be one of {', '.join(GENERATORS)}, not {values['generator']!r}")
@@ -134,6 +141,37 @@ def _read_config(path: Path) -> dict[str, Any]:
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
     return dict(data)
+
+
+def _syntax(value: Syntax | Mapping[str, Any], source: Path | None) -> Syntax:
+    """The card syntax from flashgen.yaml's `syntax` mapping (or as given), checked whole:
+    every problem is named before failing once."""
+    where = f"{source}: " if source else ""
+    found: list[str] = []
+    if isinstance(value, Syntax):
+        syntax = value
+    else:
+        known = (*SEPARATOR_FIELDS, *_SYNTAX_LISTS)
+        given: dict[str, Any] = {}
+        for key, item in value.items():
+            if key not in known:
+                found.append(f"unknown syntax option '{key}' (known: {', '.join(known)})")
+            elif key in _SYNTAX_LISTS:
+                if isinstance(item, str):
+                    item = [item]
+                if not isinstance(item, list) or not all(isinstance(i, str) for i in item):
+                    found.append(f"syntax option '{key}' must be a list of strings")
+                else:
+                    given[key] = tuple(item)
+            elif not isinstance(item, str):
+                found.append(f"syntax option '{key}' must be a string, not {type(item).__name__}")
+            else:
+                given[key] = item
+        syntax = Syntax(**given)
+    found.extend(problems(syntax))
+    if found:
+        raise ConfigError(f"{where}syntax: " + "; ".join(found))
+    return syntax
 
 
 def _check_deck_template(template: str, source: Path | None) -> None:

@@ -15,7 +15,7 @@ from . import authored, strategies
 from .strategies.sentences import JOINER, Sentence, cloze_safe, prose
 from .strategies.sentences import claims as split_claims
 from .strategies.sentences import plain as plain_text
-from .takeaways import Takeaway
+from .takeaways import Takeaway, bullets
 
 Kind = Literal["basic", "cloze"]
 
@@ -69,12 +69,8 @@ def outcome(takeaway: Takeaway, cue: str, parent: str = "") -> strategies.Outcom
 def drafts(takeaway: Takeaway, cue: str, lead: str = "") -> list[Draft]:
     """The cards of one takeaway, as markdown drafts. `lead` is the text of the item a nested
     takeaway sits under."""
-    written = authored.question(takeaway.text)  # the author's own cards come first, as written
-    if written is not None:
-        return [_draft(written)]
-    written = authored.cloze(takeaway.full_text)
-    if written is not None:
-        return [_draft(written)]
+    if takeaway.card is not None:  # a card the author wrote (found by `authored`) is that card, and no other
+        return [_draft(takeaway.card, takeaway)]
     out: list[Draft] = []
     extra = takeaway.full_text
     found = outcome(takeaway, cue, lead)
@@ -85,8 +81,10 @@ def drafts(takeaway: Takeaway, cue: str, lead: str = "") -> list[Draft]:
     return number_roles(out)
 
 
-def _draft(card: authored.AuthoredCard) -> Draft:
-    return Draft(card.kind, card.role, card.front, card.back, reverse=card.reverse)
+def _draft(card: authored.AuthoredCard, takeaway: Takeaway) -> Draft:
+    """The author's card; nested items under it are shown with its answer."""
+    extra = bullets(takeaway.children) if takeaway.children else ""
+    return Draft(card.kind, card.role, card.front, card.back, extra, reverse=card.reverse)
 
 
 MAX_ITEMS = 5

@@ -73,7 +73,7 @@ def harvest_note(file: notes.NoteFile, options: Options, data: bytes | None = No
     try:
         raw = notes.read_bytes(file) if data is None else data
         note = notes.parse_note(notes.decode(raw, file.path), file)
-        found, reason = takeaways.extract_explained(note, prose=options.prose)
+        found, reason = takeaways.extract_explained(note, prose=options.prose, syntax=options.syntax)
         made = cards_stage.generate(note, found, options)
     except SourceError as exc:
         return NoteResult(file.rel, failure=exc.problem)

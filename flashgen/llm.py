@@ -144,8 +144,10 @@ def refine(
     keys = {
         g: cache_key(settings, made[0].takeaway.full_text, made[0].takeaway.note.title) for g, made in groups.items()
     }
-    misses = [g for g in groups if keys[g] not in cache]
-    stats.cached = len(groups) - len(misses)
+    # A card the author wrote is kept as written: the model is not asked about it.
+    written = {g for g, made in groups.items() if made[0].takeaway.card is not None}
+    misses = [g for g in groups if g not in written and keys[g] not in cache]
+    stats.cached = len(groups) - len(written) - len(misses)
     budget = len(misses) if settings.max_requests is None else max(0, settings.max_requests)
     asked, skipped = misses[:budget], misses[budget:]
     client = _Client(settings, stats)
@@ -156,6 +158,9 @@ def refine(
     made: list[cards_stage.Card] = []
     for group, rule_cards in groups.items():
         takeaway = rule_cards[0].takeaway
+        if group in written:
+            made.extend(rule_cards)
+            continue
         kept = [c for c in rule_cards if c.role != cards_stage.STAND_IN]  # a stand-in never reaches a deck
         found = answers.get(group) or cache.get(keys[group])
         if found is None:  # over the request budget

@@ -22,6 +22,7 @@ takeaway and where flashgen looked.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,7 +31,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from . import language
+from . import authored, language
 from .notes import SourceNote
 from .records import by_value
 
@@ -46,6 +47,7 @@ class Takeaway:
     section: str = ""  # the heading the takeaway stands under
     children: tuple[Takeaway, ...] = ()
     locator: str = ""  # where in the source the author found it: "p. 19", "loc. 1234", "12:34"
+    card: authored.AuthoredCard | None = None  # the card the author wrote, when the takeaway is one
 
     @property
     def location(self) -> str:
@@ -183,21 +185,112 @@ class _Block:
         return root
 
 
-def extract(note: SourceNote, *, prose: bool = False) -> tuple[Takeaway, ...]:
+def extract(
+    note: SourceNote, *, prose: bool = False, syntax: authored.Syntax = authored.DEFAULT
+) -> tuple[Takeaway, ...]:
     """The takeaways of a note, in document order. With `prose`, the paragraphs of headed
-    sections are takeaways too (for notes written as prose rather than bullets)."""
-    return _Extraction(note, prose).found
+    sections are takeaways too (for notes written as prose rather than bullets). Cards the
+    author wrote (`syntax`) are takeaways wherever they are in the note."""
+    return _Extraction(note, prose, syntax).found
 
 
-def explain(note: SourceNote, *, prose: bool = False) -> str:
+def explain(note: SourceNote, *, prose: bool = False, syntax: authored.Syntax = authored.DEFAULT) -> str:
     """Why a note has no takeaway, and where flashgen looked; "" when it has some."""
-    return _Extraction(note, prose).reason()
+    return _Extraction(note, prose, syntax).reason()
 
 
-def extract_explained(note: SourceNote, *, prose: bool = False) -> tuple[tuple[Takeaway, ...], str]:
+def extract_explained(
+    note: SourceNote, *, prose: bool = False, syntax: authored.Syntax = authored.DEFAULT
+) -> tuple[tuple[Takeaway, ...], str]:
     """`extract` and `explain` at once, reading the note once."""
-    found = _Extraction(note, prose)
+    found = _Extraction(note, prose, syntax)
     return found.found, found.reason()
+
+
+def _walk(found: Sequence[Takeaway]) -> Iterator[Takeaway]:
+    for takeaway in found:
+        yield takeaway
+        yield from _walk(takeaway.children)
+
+
+def _with_authored(
+    found: tuple[Takeaway, ...], root: _Block, note: SourceNote, owner: SourceNote, syntax: authored.Syntax
+) -> tuple[Takeaway, ...]:
+    """The takeaways with the cards the author wrote in any paragraph of the note: a takeaway
+    that holds one becomes it (keeping its nested items), and no card is made twice."""
+    lines = note.body.split("\n")
+    tagged = authored.tagged(note.tags, note.body, syntax)
+    in_takeaways = sorted(t.line for t in _walk(found))
+    written: dict[int, list[Takeaway]] = {}  # by the line of the paragraph they are written in
+    covered: list[tuple[int, int]] = []  # lines of the paragraphs that hold cards, and of the blocks taken as answers
+    for paragraph, after, section in _paragraphs(root):
+        assert paragraph.map is not None
+        start, end = note.body_line + paragraph.map[0], note.body_line + paragraph.map[1]
+        following = ""
+        if after is not None and after.map is not None and after.map[0] == paragraph.map[1]:
+            following = "\n".join(_until_blank(lines[after.map[0] : after.map[1]]))
+        taken = any(start <= line < end for line in in_takeaways)  # (a paragraph read as sentences too)
+        found_here = authored.find(_inline_text(paragraph), syntax, marked=tagged or taken, following=following)
+        for card in found_here:
+            line = start + card.offset
+            written.setdefault(start, []).append(Takeaway(owner, card.text, line, section, card=card.card))
+        if found_here:
+            covered.append((start, end))
+        if found_here and found_here[0].took_following:
+            covered.append((end, end + following.count("\n") + 1))
+    if not written:
+        return found
+
+    hoisted: list[Takeaway] = []  # cards written in nested items: cards of their own, not items of their parent
+
+    def merged(takeaway: Takeaway) -> list[Takeaway]:
+        children: list[Takeaway] = []
+        for child in takeaway.children:
+            for made in merged(child):
+                (hoisted if made.card is not None else children).append(made)
+        cards = written.pop(takeaway.line, None)
+        if cards is not None:
+            if len(cards) == 1 and cards[0].line == takeaway.line:
+                return [replace(cards[0], section=takeaway.section, children=tuple(children))]
+            return [*cards, *children]
+        if any(a <= takeaway.line < b for a, b in covered):
+            return children
+        if len(children) == len(takeaway.children) and all(map(operator.is_, children, takeaway.children)):
+            return [takeaway]
+        return [replace(takeaway, children=tuple(children))]
+
+    out = [t for takeaway in found for t in merged(takeaway)]
+    out.extend(hoisted)
+    out.extend(t for cards in written.values() for t in cards)
+    return tuple(sorted(out, key=lambda t: t.line))
+
+
+def _paragraphs(root: _Block) -> Iterator[tuple[_Block, _Block | None, str]]:
+    """Every paragraph of the note (in lists and quotes too), the block right after it, and the
+    heading it stands under."""
+    section = ""
+
+    def walk(block: _Block) -> Iterator[tuple[_Block, _Block | None, str]]:
+        nonlocal section
+        for index, child in enumerate(block.children):
+            if child.type == "heading":
+                section = _inline_text(child)
+            elif child.type == "paragraph" and child.map is not None:
+                after = block.children[index + 1] if index + 1 < len(block.children) else None
+                yield child, after, section
+            elif child.children and child.type != "inline":
+                yield from walk(child)
+
+    yield from walk(root)
+
+
+def _until_blank(lines: Sequence[str]) -> list[str]:
+    out = []
+    for line in lines:
+        if not line.strip():
+            break
+        out.append(line)
+    return out
 
 
 PROSE_MIN_WORDS = 8  # a shorter paragraph is a caption or a transition, not a takeaway
@@ -207,7 +300,7 @@ PROSE_MIN_CHARS = 20  # ... or, in Chinese and Japanese, which have no spaces, a
 class _Extraction:
     """The takeaways of one note, and what was passed over on the way (for `explain`)."""
 
-    def __init__(self, note: SourceNote, prose: bool) -> None:
+    def __init__(self, note: SourceNote, prose: bool, syntax: authored.Syntax = authored.DEFAULT) -> None:
         root = _Block.tree(_MD.parse(note.body))
         self.blocks = [b for b in root.children if not _is_noise(b)]
         # The takeaways hold their note without its body: each has its own text, and the body would
@@ -238,6 +331,8 @@ class _Extraction:
         elif not found:
             found = list(self._points_and_paragraphs())
         self.found = tuple(found)
+        if authored.mentions(note.body, syntax):
+            self.found = _with_authored(self.found, root, note, self.owner, syntax)
 
     def _knowledge(self, lst: _Block, section: str) -> bool:
         """Whether a list holds knowledge: not a list of placeholders, tasks or metadata."""

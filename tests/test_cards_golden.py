@@ -130,6 +130,8 @@ def test_no_answer_empty_or_in_its_prompt(item: tuple[str, Card]) -> None:
         assert probe.answer.strip(), probe
         if card.reverse:
             continue  # both sides are shown in turn: neither is "the" answer of the other
+        if card.takeaway.card is not None:
+            continue  # the author's own deletion stays as written, even of a word said twice
         assert probe.answer.lower() not in probe.prompt.lower(), probe
 
 

@@ -418,3 +418,28 @@ def test_an_api_key_no_header_can_carry_is_an_error_before_any_request(tmp_path:
     assert "second-line-secret" not in result.output + result.stderr
     cache = out / "vault.llm.json"
     assert not cache.exists() or "error" not in cache.read_text()
+
+
+def test_cards_the_author_wrote_are_not_sent_to_the_model(tmp_path: Path, anki: Anki) -> None:
+    """A `question :: answer` line or a highlighted cloze is the author's card: the model is not
+    asked to rewrite it, and it is in the deck as written."""
+    vault = write_notes(
+        tmp_path / "vault",
+        {
+            "cell.md": """
+            Key takeaways:
+            - Mitochondria make most of the cell's ATP through oxidative phosphorylation.
+            - Where are proteins made? :: On the ribosomes.
+            - The ==nucleus== stores the cell's DNA.
+            """
+        },
+    )
+    with ChatServer(ScriptedResponder({}, default=Reply.ok(GOOD))) as server:
+        report = build(_options(vault, tmp_path / "out", server))
+        asked = [json.loads(r["body"]["messages"][1]["content"])["takeaway"] for r in server.chat_requests]
+    assert asked == ["Mitochondria make most of the cell's ATP through oxidative phosphorylation."]
+    assert report.llm.generated == 1 and report.llm.fallbacks == 0
+    anki.import_package(report.package)
+    fields = {n.fields[0]: n.fields[1] for n in anki.notes()}
+    assert fields["Where are proteins made?"] == "On the ribosomes."
+    assert any("{{c1::<mark>nucleus</mark>}}" in text for text in fields)
