@@ -149,12 +149,14 @@ def test_marks_inside_code_are_not_clozes_and_bold_is_not_one_by_default() -> No
 
 
 def test_highlights_count_in_takeaways_and_in_notes_tagged_for_cards_only(tmp_path: Path) -> None:
+    # the highlighted paragraphs of plain.md and in-code.md are not takeaways: their notes list theirs
+    listed = "## Key takeaways\n\n- Heat flows from hot to cold bodies.\n\n"
     vault = write_notes(
         tmp_path,
         {
-            "plain.md": "# Gases\n\nTemperature is ==a measure of kinetic energy== of particles.\n",
+            "plain.md": f"{listed}# Gases\n\nTemperature is ==a measure of kinetic energy== of particles.\n",
             "tagged.md": "#flashcards/physics\n\nTemperature is ==a measure of kinetic energy== of particles.\n",
-            "in-code.md": "Tag `#flashcards` marks decks.\n\nTemperature is ==a measure of kinetic energy==.\n",
+            "in-code.md": f"{listed}# Tags\n\nTag `#flashcards` marks decks.\n\nTemperature is ==a measure of kinetic energy==.\n",
             "listed.md": "Key takeaways:\n\n- Temperature is ==a measure of kinetic energy==.\n",
         },
     )
