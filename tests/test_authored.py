@@ -156,7 +156,8 @@ def test_highlights_count_in_takeaways_and_in_notes_tagged_for_cards_only(tmp_pa
         {
             "plain.md": f"{listed}# Gases\n\nTemperature is ==a measure of kinetic energy== of particles.\n",
             "tagged.md": "#flashcards/physics\n\nTemperature is ==a measure of kinetic energy== of particles.\n",
-            "in-code.md": f"{listed}# Tags\n\nTag `#flashcards` marks decks.\n\nTemperature is ==a measure of kinetic energy==.\n",
+            "in-code.md": f"{listed}# Tags\n\nTag `#flashcards` marks decks.\n\n"
+            "Temperature is ==a measure of kinetic energy==.\n",
             "listed.md": "Key takeaways:\n\n- Temperature is ==a measure of kinetic energy==.\n",
         },
     )
