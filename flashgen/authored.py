@@ -42,6 +42,7 @@ class Syntax:
     multiline_reversed: str = "??"
     clozes: tuple[str, ...] = ("highlight", "anki")
     card_tags: tuple[str, ...] = ("flashcards",)
+    front_tag: str = "card"  # flashcards-obsidian: `Question #card` (a line or a heading), the answer below
 
     @property
     def separators(self) -> tuple[str, str, str, str]:
@@ -76,7 +77,7 @@ def problems(syntax: Syntax) -> list[str]:
     unknown = [m for m in syntax.clozes if m not in CLOZE_MARKS]
     if unknown:
         found.append(f"unknown cloze mark(s) {', '.join(map(repr, unknown))} (known: {', '.join(CLOZE_MARKS)})")
-    for tag in syntax.card_tags:
+    for tag in (*syntax.card_tags, syntax.front_tag):
         if not re.fullmatch(r"#?[\w/-]+", tag):
             found.append(f"card tag {tag!r} is not a tag")
     return found
@@ -97,11 +98,12 @@ class AuthoredCard:
 
 class Found(NamedTuple):
     """A card found in a paragraph: its first line (counted from the paragraph's), the author's
-    text of it (what the takeaway holds), and whether its answer is the block that follows."""
+    text of it (what the takeaway holds), and whether its answer is the block that follows.
+    Without a card, the paragraph is the author's but asks nothing (`#card-spaced`): no card."""
 
     offset: int
     text: str
-    card: AuthoredCard
+    card: AuthoredCard | None
     took_following: bool = False
 
 
@@ -178,6 +180,8 @@ def mentions(body: str, syntax: Syntax) -> bool:
         return True
     if any(mark in body for mark in _cloze_openers(syntax)):
         return True
+    if "#" + syntax.front_tag.lstrip("#") in body:
+        return True
     return _separator_line(syntax.multiline, syntax.multiline_reversed).search(body) is not None
 
 
@@ -232,16 +236,23 @@ def _split(line: str, separator: str) -> tuple[str, str] | None:
     return None
 
 
-def find(text: str, syntax: Syntax = DEFAULT, *, marked: bool = True, following: str = "") -> list[Found]:
+def find(
+    text: str, syntax: Syntax = DEFAULT, *, marked: bool = True, following: str = "", heading: str = ""
+) -> list[Found]:
     """The cards written in one paragraph (its inline text, a line per source line).
 
     `marked`: whether highlight and bold clozes count here (in a takeaway, or a note tagged for
     cards). `following`: the source of the block right after the paragraph, without a blank line
     between, which is the answer when a multi-line separator ends the paragraph (a list).
+    `heading`: the text of a heading right above the paragraph, which is the question when it
+    (or the paragraph's first line alone) carries the front tag (`## Question #card`).
     """
-    if not mentions(text, syntax):
+    if not (mentions(text, syntax) or (heading and mentions(heading, syntax))):
         return []
     lines = [_clean_line(line) for line in text.split("\n")]
+    tagged_front = _tagged_front(lines, syntax, heading)
+    if tagged_front is not None:
+        return [tagged_front]
     multi = _multiline(lines, syntax, following)
     if multi is not None:
         return [multi]
@@ -255,6 +266,36 @@ def find(text: str, syntax: Syntax = DEFAULT, *, marked: bool = True, following:
     whole = "\n".join(line for line in lines if line.strip())
     cloze = _cloze(_without_tags(whole, syntax), syntax, marked=marked)
     return [Found(0, _without_tags(whole, syntax), cloze)] if cloze else []
+
+
+@lru_cache(maxsize=16)
+def _front_tag(tag: str) -> re.Pattern[str]:
+    """`#card`, `#card-reverse` or `#card/reverse` (and `-spaced`), then only other tags, to the line's end."""
+    name = re.escape(tag.lstrip("#"))
+    return re.compile(rf"(?:^|\s)#{name}(?:[-/](?P<kind>reverse|spaced))?(?P<rest>(?:\s+#[\w/-]+)*)\s*$")
+
+
+def _tagged_front(lines: Sequence[str], syntax: Syntax, heading: str) -> Found | None:
+    """flashcards-obsidian's card: a line or heading tagged `#card` is the question, the lines
+    below it the answer (`#card-reverse`: both ways). A card tagged `-spaced` (a reminder to
+    reread) has no answer to ask for: it is the author's, and no card."""
+    pattern = _front_tag(syntax.front_tag)
+    if heading and (m := pattern.search(_masked(heading))) is not None:
+        front, back, offset = heading[: m.start()].strip(), "\n".join(lines).strip(), -1
+    elif heading and lines and (m := pattern.fullmatch(lines[0].strip())) is not None:
+        front, back, offset = heading.strip(), "\n".join(lines[1:]).strip(), -1
+    elif lines and (m := pattern.search(_masked(lines[0]))) is not None and lines[0][: m.start()].strip():
+        front, back, offset = lines[0][: m.start()].strip(), "\n".join(lines[1:]).strip(), 0
+    else:
+        return None
+    if m.group("kind") == "spaced":
+        return Found(0, "", None)
+    if not re.search(r"\w", front) or not re.search(r"\w", back):
+        return None
+    reverse = m.group("kind") == "reverse"
+    role = "qa:term" if reverse else "qa:explicit"
+    text = f"{front}\n{back}"
+    return Found(offset, text, AuthoredCard("basic", role, front, back, reverse=reverse))
 
 
 def _multiline(lines: Sequence[str], syntax: Syntax, following: str) -> Found | None:

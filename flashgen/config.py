@@ -79,7 +79,7 @@ _FILE_KEYS: Mapping[str, type | tuple[type, ...]] = {
     "llm_max_requests": int,
     "syntax": dict,
 }
-# Keys of the `syntax` mapping: the separators are strings, the other two lists of strings.
+# Keys of the `syntax` mapping: the separators and the front tag are strings, these lists of strings.
 _SYNTAX_LISTS = ("clozes", "card_tags")
 GENERATORS = ("rules", "llm")
 
@@ -151,7 +151,7 @@ def _syntax(value: Syntax | Mapping[str, Any], source: Path | None) -> Syntax:
     if isinstance(value, Syntax):
         syntax = value
     else:
-        known = (*SEPARATOR_FIELDS, *_SYNTAX_LISTS)
+        known = (*SEPARATOR_FIELDS, "front_tag", *_SYNTAX_LISTS)
         given: dict[str, Any] = {}
         for key, item in value.items():
             if key not in known:

@@ -99,14 +99,15 @@ _NOT_KNOWLEDGE = re.compile(
 _LINK = r"!?\[[^\]]{0,4000}\]\([^)]{0,4000}\)|\[\[[^\]]{0,4000}\]\]|<[a-z]+://[^>]{0,4000}>|\b[a-z]+://\S+"
 _LINKS = re.compile(_LINK, re.IGNORECASE)
 _LEADING_LINK = re.compile(rf"^[\s*_~\"'(]*(?:{_LINK})", re.IGNORECASE)
-# Not part of the text: HTML comments, Hugo shortcodes (`{{< img >}}`, `{{% note %}}`) and Zola
+# Not part of the text: HTML comments, Obsidian block ids, Hugo shortcodes (`{{< img >}}`, `{{% note %}}`) and Zola
 # shortcodes (`{{ figure(...) }}`, `{% quote() %}...{% end %}`). Code spans are matched first so
 # that a shortcode quoted in backticks stays.
 _NOISE = re.compile(
     r"(?P<code>`+).{1,4000}?(?P=code)"
     r"|<!--.*?-->"
     r"|\{\{<.*?>\}\}|\{\{%.*?%\}\}"
-    r"|\{\{\s*[A-Za-z_][\w-]*\s*\(.*?\)\s*\}\}|\{%-?\s*(?:end\b|[A-Za-z_][\w-]*\s*\().*?-?%\}",
+    r"|\{\{\s*[A-Za-z_][\w-]*\s*\(.*?\)\s*\}\}|\{%-?\s*(?:end\b|[A-Za-z_][\w-]*\s*\().*?-?%\}"
+    r"|(?m:(?:(?<=[ \t])|^)\^[A-Za-z0-9-]+[ \t]*$)",  # an Obsidian block id (`^abc123`) ending a line
     re.DOTALL,
 )
 # Emoji shortcodes (`:bulb:`, `:+1:`), outside code and math; their neighbours are not letters or
@@ -223,22 +224,27 @@ def _with_authored(
     in_takeaways = sorted(t.line for t in _walk(found))
     written: dict[int, list[Takeaway]] = {}  # by the line of the paragraph they are written in
     covered: list[tuple[int, int]] = []  # lines of the paragraphs that hold cards, and of the blocks taken as answers
-    for paragraph, after, section in _paragraphs(root):
+    for paragraph, before, after, section in _paragraphs(root):
         assert paragraph.map is not None
         start, end = note.body_line + paragraph.map[0], note.body_line + paragraph.map[1]
-        following = ""
+        following = heading = ""
         if after is not None and after.map is not None and after.map[0] == paragraph.map[1]:
             following = "\n".join(_until_blank(lines[after.map[0] : after.map[1]]))
+        if before is not None and before.type == "heading" and before.map and before.map[1] == paragraph.map[0]:
+            heading = _inline_text(before)
         taken = any(start <= line < end for line in in_takeaways)  # (a paragraph read as sentences too)
-        found_here = authored.find(_inline_text(paragraph), syntax, marked=tagged or taken, following=following)
+        found_here = authored.find(
+            _inline_text(paragraph), syntax, marked=tagged or taken, following=following, heading=heading
+        )
         for card in found_here:
-            line = start + card.offset
-            written.setdefault(start, []).append(Takeaway(owner, card.text, line, section, card=card.card))
+            if card.card is not None:
+                line = start + card.offset
+                written.setdefault(start, []).append(Takeaway(owner, card.text, line, section, card=card.card))
         if found_here:
             covered.append((start, end))
         if found_here and found_here[0].took_following:
             covered.append((end, end + following.count("\n") + 1))
-    if not written:
+    if not covered:
         return found
 
     hoisted: list[Takeaway] = []  # cards written in nested items: cards of their own, not items of their parent
@@ -265,19 +271,20 @@ def _with_authored(
     return tuple(sorted(out, key=lambda t: t.line))
 
 
-def _paragraphs(root: _Block) -> Iterator[tuple[_Block, _Block | None, str]]:
-    """Every paragraph of the note (in lists and quotes too), the block right after it, and the
-    heading it stands under."""
+def _paragraphs(root: _Block) -> Iterator[tuple[_Block, _Block | None, _Block | None, str]]:
+    """Every paragraph of the note (in lists and quotes too), the blocks right before and after
+    it, and the heading it stands under."""
     section = ""
 
-    def walk(block: _Block) -> Iterator[tuple[_Block, _Block | None, str]]:
+    def walk(block: _Block) -> Iterator[tuple[_Block, _Block | None, _Block | None, str]]:
         nonlocal section
         for index, child in enumerate(block.children):
             if child.type == "heading":
                 section = _inline_text(child)
             elif child.type == "paragraph" and child.map is not None:
+                before = block.children[index - 1] if index else None
                 after = block.children[index + 1] if index + 1 < len(block.children) else None
-                yield child, after, section
+                yield child, before, after, section
             elif child.children and child.type != "inline":
                 yield from walk(child)
 
@@ -584,8 +591,8 @@ def _emoji(match: re.Match[str]) -> str:
 
 
 def _without_noise(text: str) -> str:
-    if "<!--" not in text and "{{" not in text and "{%" not in text:
-        return text  # no comment or shortcode (code spans alone are kept as they are)
+    if "<!--" not in text and "{{" not in text and "{%" not in text and "^" not in text:
+        return text  # no comment, shortcode or block id (code spans alone are kept as they are)
     marked = _NOISE.sub(lambda m: m.group(0) if m.group("code") else "\0", text)  # markdown-it has no NULs
     if marked == text:
         return text

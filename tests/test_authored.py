@@ -19,10 +19,12 @@ from flashgen.takeaways import extract
 from .conftest import Anki, Builder, write_notes
 
 
-def cards(text: str, syntax: Syntax = authored.DEFAULT, *, marked: bool = True) -> list[tuple[str, str, str, bool]]:
+def cards(
+    text: str, syntax: Syntax = authored.DEFAULT, *, marked: bool = True, heading: str = ""
+) -> list[tuple[str, str, str, bool]]:
     """What one paragraph makes: (role, front, back, reverse) of each card."""
-    found = authored.find(text, syntax, marked=marked)
-    return [(f.card.role, f.card.front, f.card.back, f.card.reverse) for f in found]
+    found = authored.find(text, syntax, marked=marked, heading=heading)
+    return [(f.card.role, f.card.front, f.card.back, f.card.reverse) for f in found if f.card is not None]
 
 
 # ---------------------------------------------------------------- one-line cards
@@ -211,6 +213,7 @@ def test_the_separators_come_from_flashgen_yaml(tmp_path: Path) -> None:
         ("syntax:\n  clozes: [highlight, underline]\n", "unknown cloze mark(s) 'underline'"),
         ("syntax:\n  separator: '::'\n", "unknown syntax option 'separator'"),
         ("syntax: '::'\n", "option 'syntax' must be dict, not str"),
+        ("syntax:\n  front_tag: 'card me'\n", "card tag 'card me' is not a tag"),
     ],
 )
 def test_bad_syntax_options_are_named(tmp_path: Path, yaml: str, message: str) -> None:
@@ -292,3 +295,58 @@ def test_the_syntax_reaches_anki_whole(anki: Anki, run_build: Builder, tmp_path:
     sources = [n["Source"] for n in anki.notes()]
     for line in (8, 9, 10, 12, 13, 15, 20, 22, 26):
         assert sources.count(f"geo.md:{line}") == 1, line
+
+
+# ---------------------------------------------------------------- flashcards-obsidian's #card
+
+
+def test_a_heading_or_line_tagged_card_is_the_question_and_the_lines_below_the_answer() -> None:
+    assert cards("The lines right under the heading.", heading="What is a heading card? #card") == [
+        ("qa:explicit", "What is a heading card?", "The lines right under the heading.", False)
+    ]
+    assert cards("Asked both ways.", heading="Heading card #card-reverse") == [
+        ("qa:term", "Heading card", "Asked both ways.", True)
+    ]
+    assert cards("Asked both ways.", heading="Heading card #card/reverse") == [
+        ("qa:term", "Heading card", "Asked both ways.", True)
+    ]
+    assert cards("#card\nThe tag on its own line keeps the heading clean.", heading="A clean heading") == [
+        ("qa:explicit", "A clean heading", "The tag on its own line keeps the heading clean.", False)
+    ]
+    assert cards("A line as the question #card #biology\nand its answer.") == [
+        ("qa:explicit", "A line as the question", "and its answer.", False)
+    ]
+
+
+def test_card_tags_that_are_no_question() -> None:
+    assert cards("A quote to see now and then #card-spaced") == []  # one-sided: nothing to ask
+    assert cards("Write `#card` after a heading to make a card.\nLike this.") == []  # in code
+    assert cards("Front #cards\nBack") == []  # another tag
+    assert cards("Just text.", heading="A heading without the tag") == []
+
+
+def test_heading_cards_in_a_note(tmp_path: Path) -> None:
+    vault = write_notes(
+        tmp_path,
+        {"n.md": "# Biology\n\n## What do ribosomes make? #card\nProteins, from messenger RNA.\n\nOther text here.\n"},
+    )
+    note = read_note(NoteFile(vault / "n.md", vault))
+    found = [t for t in extract(note) if t.card is not None]
+    assert [(t.line, t.card.front, t.card.back) for t in found if t.card] == [
+        (3, "What do ribosomes make?", "Proteins, from messenger RNA.")
+    ]
+
+
+def test_block_ids_are_in_no_takeaway(tmp_path: Path) -> None:
+    vault = write_notes(
+        tmp_path,
+        {
+            "n.md": "Key takeaways:\n\n- Spaced practice beats cramming for long-term recall. ^c0ffee\n"
+            "- Sleep consolidates what was learned that day.\n  ^1607361487244\n"
+        },
+    )
+    note = read_note(NoteFile(vault / "n.md", vault))
+    assert [t.text for t in extract(note)] == [
+        "Spaced practice beats cramming for long-term recall.",
+        "Sleep consolidates what was learned that day.",
+    ]
