@@ -350,3 +350,11 @@ def test_block_ids_are_in_no_takeaway(tmp_path: Path) -> None:
         "Spaced practice beats cramming for long-term recall.",
         "Sleep consolidates what was learned that day.",
     ]
+
+
+def test_the_readmes_syntax_example_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(syntax:\n.*?)```", readme, flags=re.DOTALL)
+    assert block is not None
+    (tmp_path / "flashgen.yaml").write_text(block.group(1), encoding="utf-8")
+    assert load_options([tmp_path]).syntax == authored.DEFAULT  # the example spells out the defaults
