@@ -352,6 +352,8 @@ def _cloze(text: str, syntax: Syntax, *, marked: bool) -> AuthoredCard | None:
     the next free number, so every span is a card of its own, as in OSR."""
     # Atoms are blanked out, so a `==` inside code is no mark; a mark that wraps an atom whole
     # (`==`code`==`, `**[[capital|capital city]]**`) still is.
+    from .drafts import cloze_safe  # (`std::vector` in a deletion would end it early; drafts imports this module)
+
     masked = _masked(text)
     spans: list[tuple[int, int, str]] = []  # start, end, replacement
     anki = [m for m in _ANKI.finditer(text)] if "anki" in syntax.clozes and "{{c" in text else []
@@ -368,7 +370,7 @@ def _cloze(text: str, syntax: Syntax, *, marked: bool) -> AuthoredCard | None:
                 if any(m.start() < b and a < m.end() for a, b in taken):
                     continue
                 number += 1  # the mark stays inside the deletion: the answer shows as the author marked it
-                spans.append((m.start(), m.end(), f"{{{{c{number}::{text[m.start() : m.end()]}}}}}"))
+                spans.append((m.start(), m.end(), f"{{{{c{number}::{cloze_safe(text[m.start() : m.end()])}}}}}"))
                 taken.append((m.start(), m.end()))
     if not spans:
         return None

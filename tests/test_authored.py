@@ -145,6 +145,11 @@ def test_marks_around_code_or_links_and_words_said_twice_are_still_clozes() -> N
     assert cards("==RAM== is memory; RAM is fast.")[0][1] == "{{c1::==RAM==}} is memory; RAM is fast."
 
 
+def test_a_deletion_holding_colons_or_braces_stays_whole() -> None:
+    # Anki reads `::` in a deletion as the start of a hint: a word joiner keeps `std::vector` whole
+    assert cards("The ==std::vector== grows as needed.")[0][1] == "The {{c1::==std:\u2060:vector==}} grows as needed."
+
+
 def test_marks_inside_code_are_not_clozes_and_bold_is_not_one_by_default() -> None:
     assert cards("Compare with `a == b` here.") == []
     assert cards("This is **important** to know.") == []
