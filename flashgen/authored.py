@@ -112,25 +112,25 @@ class Found(NamedTuple):
 # Code spans, math, wiki links, links, autolinks and bare URLs, HTML tags, Dataview's
 # bracketed inline fields (`[key:: value]`), Anki's cloze deletions: a separator or a cloze
 # mark in them is text.
-_ATOM = re.compile(
+_ATOM_TEXT = (
     r"(?P<ticks>`+).+?(?P=ticks)"
     r"|\$\$.+?\$\$|(?<![\\$\w])\$(?=\S)[^$\n]*?(?<=[^\s\\])\$(?![\d$])|\\\(.+?\\\)|\\\[.+?\\\]"
     r"|!?\[\[[^\]\n]*\]\]|!?\[[^\]\n]*\]\([^)\n]*\)"
     r"|<[A-Za-z][\w+.-]*:[^>\s]*>|\b[A-Za-z][\w+.-]*://[^\s<>]*[^\s<>.,;:!?)\]]"
     r"|</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>|<!--.*?-->"
     r"|\[[\w .-]+::[^\]\n]*\]|\([\w .-]+::[^)\n]*\)"
-    r"|\{\{c\d+::.*?\}\}",
-    re.DOTALL,
 )
+_ATOM = re.compile(_ATOM_TEXT + r"|\{\{c\d+::.*?\}\}", re.DOTALL)
+_ATOM_BUT_CLOZES = re.compile(_ATOM_TEXT, re.DOTALL)  # where Anki's own clozes are looked for
 _HOLE = "\x00"  # what an atom is replaced with while syntax is looked for: matches no separator
 
 
 @lru_cache(maxsize=4096)
-def _masked(text: str) -> str:
+def _masked(text: str, atoms: re.Pattern[str] = _ATOM) -> str:
     """`text` with every atom blanked out (same length), so positions still match the original."""
     if not re.search(r"[`$\\\[<(:/]", text):
         return text
-    return _ATOM.sub(lambda m: _HOLE * len(m.group()), text)
+    return atoms.sub(lambda m: _HOLE * len(m.group()), text)
 
 
 # ---------------------------------------------------------------- clean text
@@ -356,11 +356,12 @@ def _cloze(text: str, syntax: Syntax, *, marked: bool) -> AuthoredCard | None:
 
     masked = _masked(text)
     spans: list[tuple[int, int, str]] = []  # start, end, replacement
-    anki = [m for m in _ANKI.finditer(text)] if "anki" in syntax.clozes and "{{c" in text else []
+    # Anki's clozes outside code, math and links (`{{c1::text}}` in backticks shows the syntax)
+    anki = list(_ANKI.finditer(_masked(text, _ATOM_BUT_CLOZES))) if "anki" in syntax.clozes and "{{c" in text else []
     taken = [(m.start(), m.end()) for m in anki]
     used = {int(m.group(1)) for m in anki}
     for m in anki:
-        spans.append((m.start(), m.end(), m.group()))
+        spans.append((m.start(), m.end(), text[m.start() : m.end()]))
     if marked:
         number = max(used, default=0)
         for mark in ("highlight", "bold"):
