@@ -50,6 +50,7 @@ class Syntax:
 
 
 DEFAULT = Syntax()
+MAX_CARD_CHARS = 20_000  # a longer paragraph is read as text, not searched for cards
 SEPARATOR_FIELDS = ("inline", "inline_reversed", "multiline", "multiline_reversed")
 
 # A separator line markdown would read as structure (a list, a heading, a quote, a fence, a rule).
@@ -112,15 +113,16 @@ class Found(NamedTuple):
 # Code spans, math, wiki links, links, autolinks and bare URLs, HTML tags, Dataview's
 # bracketed inline fields (`[key:: value]`), Anki's cloze deletions: a separator or a cloze
 # mark in them is text.
-_ATOM_TEXT = (
-    r"(?P<ticks>`+).+?(?P=ticks)"
-    r"|\$\$.+?\$\$|(?<![\\$\w])\$(?=\S)[^$\n]*?(?<=[^\s\\])\$(?![\d$])|\\\(.+?\\\)|\\\[.+?\\\]"
-    r"|!?\[\[[^\]\n]*\]\]|!?\[[^\]\n]*\]\([^)\n]*\)"
-    r"|<[A-Za-z][\w+.-]*:[^>\s]*>|\b[A-Za-z][\w+.-]*://[^\s<>]*[^\s<>.,;:!?)\]]"
-    r"|</?[A-Za-z][\w-]*(?:\s[^<>\n]*)?/?>|<!--.*?-->"
-    r"|\[[\w .-]+::[^\]\n]*\]|\([\w .-]+::[^)\n]*\)"
+_ATOM_TEXT = (  # every span bounded (an opener with no closer is tried against so much text only)
+    r"(?P<ticks>`+).{1,1000}?(?P=ticks)"
+    r"|\$\$.{1,2000}?\$\$|(?<![\\$\w])\$(?=\S)[^$\n]{0,1000}?(?<=[^\s\\])\$(?![\d$])"
+    r"|\\\(.{1,2000}?\\\)|\\\[.{1,2000}?\\\]"
+    r"|!?\[\[[^\]\n]{0,500}\]\]|!?\[[^\]\n]{0,500}\]\([^)\n]{0,1000}\)"
+    r"|<[A-Za-z][\w+.-]{0,30}:[^>\s]{0,1000}>|\b[A-Za-z][\w+.-]{0,30}://[^\s<>]{0,1000}[^\s<>.,;:!?)\]]"
+    r"|</?[A-Za-z][\w-]{0,30}(?:\s[^<>\n]{0,1000})?/?>|<!--.{0,2000}?-->"
+    r"|\[[\w .-]{1,100}::[^\]\n]{0,500}\]|\([\w .-]{1,100}::[^)\n]{0,500}\)"
 )
-_ATOM = re.compile(_ATOM_TEXT + r"|\{\{c\d+::.*?\}\}", re.DOTALL)
+_ATOM = re.compile(_ATOM_TEXT + r"|\{\{c\d{1,6}::.{0,2000}?\}\}", re.DOTALL)
 _ATOM_BUT_CLOZES = re.compile(_ATOM_TEXT, re.DOTALL)  # where Anki's own clozes are looked for
 _HOLE = "\x00"  # what an atom is replaced with while syntax is looked for: matches no separator
 
@@ -171,7 +173,10 @@ def tagged(tags: Iterable[str], body: str, syntax: Syntax) -> bool:
             return True
     if "#" not in body:
         return False
-    return any(_tags_pattern(syntax).search(line) for line in _masked(body).split("\n") if "#" in line)
+    pattern = _tags_pattern(syntax)
+    return any(
+        pattern.search(_masked(line)) for line in body.split("\n") if "#" in line and len(line) <= MAX_CARD_CHARS
+    )
 
 
 def mentions(body: str, syntax: Syntax) -> bool:
@@ -247,8 +252,8 @@ def find(
     `heading`: the text of a heading right above the paragraph, which is the question when it
     (or the paragraph's first line alone) carries the front tag (`## Question #card`).
     """
-    if not (mentions(text, syntax) or (heading and mentions(heading, syntax))):
-        return []
+    if len(text) > MAX_CARD_CHARS or not (mentions(text, syntax) or (heading and mentions(heading, syntax))):
+        return []  # (a "card" of tens of thousands of characters is a dump, not a card)
     lines = [_clean_line(line) for line in text.split("\n")]
     tagged_front = _tagged_front(lines, syntax, heading)
     if tagged_front is not None:
@@ -336,11 +341,12 @@ def _one_line(line: str, syntax: Syntax) -> AuthoredCard | None:
 
 # ---------------------------------------------------------------- clozes
 
-_ANKI = re.compile(r"\{\{c(\d+)::(.*?)(?:::([^{}]*?))?\}\}", re.DOTALL)
+_ANKI = re.compile(r"\{\{c(\d{1,6})::(.{0,2000}?)(?:::([^{}]{0,500}?))?\}\}", re.DOTALL)
 _MARKS = {
-    "highlight": re.compile(r"==(?=[^\s=])(.+?)(?<=[^\s=])==(?!=)", re.DOTALL),
+    "highlight": re.compile(r"==(?=[^\s=])(.{1,2000}?)(?<=[^\s=])==(?!=)", re.DOTALL),
     "bold": re.compile(
-        r"(?<!\*)\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?!\*)|(?<!_)__(?=[^\s_])(.+?)(?<=[^\s_])__(?!_)", re.DOTALL
+        r"(?<!\*)\*\*(?=[^\s*])(.{1,2000}?)(?<=[^\s*])\*\*(?!\*)|(?<!_)__(?=[^\s_])(.{1,2000}?)(?<=[^\s_])__(?!_)",
+        re.DOTALL,
     ),
 }
 

@@ -363,3 +363,21 @@ def test_the_readmes_syntax_example_is_valid(tmp_path: Path) -> None:
     assert block is not None
     (tmp_path / "flashgen.yaml").write_text(block.group(1), encoding="utf-8")
     assert load_options([tmp_path]).syntax == authored.DEFAULT  # the example spells out the defaults
+
+
+def test_bold_around_a_link_or_said_twice_is_still_the_generators_cloze(tmp_path: Path) -> None:
+    """With bold left to the generator (the default), its cloze still takes the author's span."""
+    from flashgen.cards import generate
+    from flashgen.config import Options
+
+    vault = write_notes(
+        tmp_path,
+        {
+            "n.md": "Key takeaways:\n\n- Lima is the **[[capital|capital city]]** of Peru.\n"
+            "- **RAM** is fast memory; RAM loses its data without power.\n"
+        },
+    )
+    note = read_note(NoteFile(vault / "n.md", vault))
+    made = generate(note, extract(note), Options()).cards
+    deletions = {d for card in made if card.kind == "cloze" for d in card.deletions}
+    assert {"capital city", "RAM"} <= deletions
