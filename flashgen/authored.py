@@ -122,7 +122,7 @@ _ATOM_TEXT = (  # every span bounded (an opener with no closer is tried against 
     r"|</?[A-Za-z][\w-]{0,30}(?:\s[^<>\n]{0,1000})?/?>|<!--.{0,2000}?-->"
     r"|\[[\w .-]{1,100}::[^\]\n]{0,500}\]|\([\w .-]{1,100}::[^)\n]{0,500}\)"
 )
-_ATOM = re.compile(_ATOM_TEXT + r"|\{\{c\d{1,6}::.{0,2000}?\}\}", re.DOTALL)
+_ATOM = re.compile(_ATOM_TEXT + r"|\{\{c\d+::.{0,2000}?\}\}", re.DOTALL)
 _ATOM_BUT_CLOZES = re.compile(_ATOM_TEXT, re.DOTALL)  # where Anki's own clozes are looked for
 _HOLE = "\x00"  # what an atom is replaced with while syntax is looked for: matches no separator
 
@@ -341,7 +341,7 @@ def _one_line(line: str, syntax: Syntax) -> AuthoredCard | None:
 
 # ---------------------------------------------------------------- clozes
 
-_ANKI = re.compile(r"\{\{c(\d{1,6})::(.{0,2000}?)(?:::([^{}]{0,500}?))?\}\}", re.DOTALL)
+_ANKI = re.compile(r"\{\{c(\d+)::(.{0,2000}?)(?:::([^{}]{0,500}?))?\}\}", re.DOTALL)
 _MARKS = {
     "highlight": re.compile(r"==(?=[^\s=])(.{1,2000}?)(?<=[^\s=])==(?!=)", re.DOTALL),
     "bold": re.compile(
