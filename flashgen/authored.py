@@ -358,7 +358,7 @@ def _cloze(text: str, syntax: Syntax, *, marked: bool) -> AuthoredCard | None:
     the next free number, so every span is a card of its own, as in OSR."""
     # Atoms are blanked out, so a `==` inside code is no mark; a mark that wraps an atom whole
     # (`==`code`==`, `**[[capital|capital city]]**`) still is.
-    from .drafts import cloze_safe  # (`std::vector` in a deletion would end it early; drafts imports this module)
+    from .strategies.sentences import cloze_safe  # (`std::vector` in a deletion would end it early)
 
     masked = _masked(text)
     spans: list[tuple[int, int, str]] = []  # start, end, replacement
@@ -387,6 +387,6 @@ def _cloze(text: str, syntax: Syntax, *, marked: bool) -> AuthoredCard | None:
         last = end
     out.append(text[last:])
     front = "".join(out)
-    role = "cloze:explicit" if anki and len(spans) == len(anki) else "cloze"
+    role = "cloze:explicit" if anki and len(spans) == len(anki) else "cloze:emphasis"
     return AuthoredCard("cloze", role, front)
 
