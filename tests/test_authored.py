@@ -125,7 +125,12 @@ def test_a_multi_line_answer_can_be_a_list(tmp_path: Path) -> None:
 def test_highlights_are_clozes_one_deletion_each() -> None:
     text = "The first female ==prime minister== of Australia was ==Julia Gillard=="
     assert cards(text) == [
-        ("cloze:emphasis", "The first female {{c1::==prime minister==}} of Australia was {{c2::==Julia Gillard==}}", "", False)
+        (
+            "cloze:emphasis",
+            "The first female {{c1::==prime minister==}} of Australia was {{c2::==Julia Gillard==}}",
+            "",
+            False,
+        )
     ]
 
 
