@@ -389,4 +389,3 @@ def _cloze(text: str, syntax: Syntax, *, marked: bool) -> AuthoredCard | None:
     front = "".join(out)
     role = "cloze:explicit" if anki and len(spans) == len(anki) else "cloze:emphasis"
     return AuthoredCard("cloze", role, front)
-

@@ -303,12 +303,6 @@ _LEAD = re.compile(r'<span class="fg-lead">(.*?)</span>\s*', re.DOTALL)
 _NUMBERED_DELETION = re.compile(r"\{\{c(\d+)::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)
 
 
-def note_tags(note: SourceNote, folder_tags: bool = False) -> tuple[str, ...]:
-    """Anki tags for a note: its categories and tags, `type::`, `year::`, `author::` tags, and (with
-    `folder_tags`) its folder. A tag in flashgen's own namespace (see `reserved`) is left out."""
-    return _tags_and_problems(note, folder_tags)[0]
-
-
 RESERVED_NAMESPACE = "flashgen"  # tags `flashgen::...` are flashgen's markers, never a note's
 REMOVED_TAG = "flashgen::removed"
 

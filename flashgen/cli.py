@@ -23,6 +23,7 @@ from .errors import FlashgenError
 from .report import Report
 
 if TYPE_CHECKING:
+    from .ankiconnect import AnkiConnect
     from .harvest import Progress
 
 P = ParamSpec("P")
@@ -289,7 +290,6 @@ def sync(
     Talks to a running Anki through AnkiConnect, or writes a collection file with --collection.
     The AnkiConnect API key, if you set one, is read from FLASHGEN_ANKICONNECT_KEY.
     """
-    from .ankiconnect import AnkiConnect
     from .collection import AnkiCollection
     from .sync import sync as run_sync
 
@@ -299,7 +299,7 @@ def sync(
         with _Guard(), AnkiCollection(collection) as target:
             report = _run(run_sync, opts, target, delete=wants_delete, force=force, max_delete=opts.sync_max_delete)
     else:
-        client = AnkiConnect(opts.ankiconnect, os.environ.get("FLASHGEN_ANKICONNECT_KEY"))
+        client = _ankiconnect(opts)
         report = _run(run_sync, opts, client, delete=wants_delete, force=force, max_delete=opts.sync_max_delete)
     if dry_run or verbose:
         for line in report.plan.lines():
@@ -359,7 +359,8 @@ def report(
     click.echo(_run(write_page, opts, page, collection, _ankiconnect(opts) if from_anki else None))
 
 
-def _ankiconnect(opts: Options) -> Any:
+def _ankiconnect(opts: Options) -> AnkiConnect:
+    """The running Anki the options name, with the API key from FLASHGEN_ANKICONNECT_KEY."""
     from .ankiconnect import AnkiConnect
 
     return AnkiConnect(opts.ankiconnect, os.environ.get("FLASHGEN_ANKICONNECT_KEY"))

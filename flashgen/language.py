@@ -272,29 +272,6 @@ DANGLING = frozenset(
         "such",
     ]
 )
-YES_NO_OPENERS = frozenset(
-    [
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "shall",
-        "has",
-        "have",
-        "had",
-        "may",
-        "might",
-        "must",
-    ]
-)
 # Common English verbs in their base form: a label that starts with one is an instruction
 # ("Sense your needs:"), not a term.
 VERBS = frozenset(
@@ -676,12 +653,6 @@ def _frequencies() -> dict[str, float]:
 def zipf(word: str) -> float:
     """How common an English word is: about 7 for 'the', 3 for 'adenosine', 0 when unknown."""
     return _frequencies().get(word.lower().replace("’", "'"), 0.0)
-
-
-def is_rare(word: str) -> bool:
-    """A word worth recalling: long enough and uncommon in everyday English."""
-    plain = word.strip(".,;:!?()[]\"'")
-    return len(plain) >= 5 and plain.isalpha() and zipf(plain) < 3.3
 
 
 def split_sentences(text: str) -> list[str]:

@@ -16,8 +16,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
-
 from . import language
 from .language import BLANK, content_words, words
 
@@ -435,16 +433,9 @@ def _not_knowledge(p: Probe) -> bool:
     return _is_blank(p) and p.prompt.rstrip().endswith(("?", "？"))
 
 
-_OPENERS = "([{“‘"
-_CLOSERS = ")]}”’"
-
-
 def balanced(text: str) -> bool:
-    """Brackets and double quotes closed (math and code set aside)."""
-    return _balanced(text)
-
-
-def _balanced(text: str) -> bool:
+    """Brackets and double quotes closed (math set aside): the one check the generator, the
+    checker and the headings it shows all use."""
     depth = 0
     for ch in _MATH.sub("", text):
         if ch in "([{":
@@ -463,7 +454,7 @@ def _broken_text(p: Probe) -> bool:
     """Damaged text: unbalanced brackets or quotes, leftover markup, a span cut mid-phrase."""
     shown = p.prompt.replace(GAP, "x").replace(BLANK, "x")
     for text in (shown, p.answer):
-        if not _balanced(text):
+        if not balanced(text):
             return True
         if re.search(r"\*\*|==|__|\[\[|\]\]|\{\{|\}\}|<[a-z/][^>]*>", _MATH.sub(" ", text)):
             return True
@@ -632,20 +623,6 @@ def score(probes: Sequence[Probe]) -> DeckScore:
         categories=dict(categories),
         deck_problems={k: len(v) for k, v in problems.items()},
     )
-
-
-def near_duplicates(probes: Sequence[Probe]) -> set[int]:
-    """Indexes of probes that ask nearly the same thing as another (same cue, prompts at least
-    NEAR_DUPLICATE alike) but expect a different answer: the learner cannot tell which is wanted."""
-    found: set[int] = set()
-    for i, a in enumerate(probes):
-        for j in range(i + 1, len(probes)):
-            b = probes[j]
-            if a.cue != b.cue or _key(a.answer) == _key(b.answer):
-                continue
-            if fuzz.ratio(_key(_shown(a)), _key(_shown(b))) >= NEAR_DUPLICATE:
-                found.update((i, j))
-    return found
 
 
 # ---------------------------------------------------------------- advice for the author

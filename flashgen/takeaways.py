@@ -402,19 +402,18 @@ class _Extraction:
     def _free_paragraph(self, block: _Block, section: str, excluded: bool) -> Iterator[Takeaway]:
         """A paragraph outside marker headings, read when the note has nothing else."""
         assert block.map is not None
-        if True:
-            line = self.owner.body_line + block.map[0]
-            if excluded:
-                self.skipped.append((line, f"under '{section}', which holds references rather than knowledge"))
-                return
-            text = _inline_text(block)
-            lines = text.split("\n")
-            if text.endswith((":", "：")):
-                return  # it introduces what follows: not a takeaway of its own
-            if _points(lines) or (_substantial(text) and not _is_lead_in(block)):
-                yield from self._paragraph(block, section, sentences=False)
-            elif _is_link(text, 3):
-                self.skipped.append((line, "only a link"))
+        line = self.owner.body_line + block.map[0]
+        if excluded:
+            self.skipped.append((line, f"under '{section}', which holds references rather than knowledge"))
+            return
+        text = _inline_text(block)
+        lines = text.split("\n")
+        if text.endswith((":", "：")):
+            return  # it introduces what follows: not a takeaway of its own
+        if _points(lines) or (_substantial(text) and not _is_lead_in(block)):
+            yield from self._paragraph(block, section, sentences=False)
+        elif _is_link(text, 3):
+            self.skipped.append((line, "only a link"))
 
     def reason(self) -> str:
         if self.found:

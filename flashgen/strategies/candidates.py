@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from .. import language
+from .. import language, quality
 
 Kind = Literal["basic", "cloze"]
 
@@ -38,7 +38,7 @@ def informative(section: str, title: str) -> str:
     text = re.sub(r"^[^\w(\"“]+", "", text).strip()  # a leading emoji or mark
     if len(text) < 3 or _GENERIC_SECTION.match(text) or text.lower() == title.lower().strip():
         return ""
-    if len(text.split()) > 10 or ".md" in text or not _balanced(text):
+    if len(text.split()) > 10 or ".md" in text or not quality.balanced(text):
         return ""
     if not re.search(r"[^\x00-\x7f]", text) and not any(
         language.zipf(w) < 3.8 or (w[:1].isupper() and i > 0)
@@ -46,10 +46,6 @@ def informative(section: str, title: str) -> str:
     ):
         return ""  # "Design Choices", "The Innovation": every word everyday, no name: no topic
     return text
-
-
-def _balanced(text: str) -> bool:
-    return text.count("(") == text.count(")") and text.count("[") == text.count("]")
 
 
 @dataclass(frozen=True)

@@ -322,30 +322,12 @@ def lower_first(text: str) -> str:
     return lower + (" " + rest if rest else "")
 
 
-def upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
-
-
 def protected(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in ATOM.finditer(text)]
 
 
 def inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(a < span[1] and span[0] < b for a, b in spans)
-
-
-def balanced(text: str) -> bool:
-    """Brackets and double quotes closed (math and code set aside)."""
-    text = ATOM.sub("", text)
-    depth = 0
-    for ch in text:
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0 and text.count('"') % 2 == 0 and text.count("“") == text.count("”")
 
 
 CLOZE_SKIP = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|\\\(.+?\\\)|\\\[.+?\\\]|\]\([^)]*\)|<[^>]+>", re.DOTALL)
