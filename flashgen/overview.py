@@ -167,9 +167,9 @@ def page(
                 verdicts = _verdicts(card)
                 for index, face in enumerate(faces(card)):
                     face_count += 1
-                    failed = verdicts[min(index, len(verdicts) - 1)] if verdicts else ()
+                    failed, despite = _overruled(card, verdicts[min(index, len(verdicts) - 1)] if verdicts else ())
                     flagged = flagged or bool(failed)
-                    card_html.append(_face_html(card, face, images, failed))
+                    card_html.append(_face_html(card, face, images, failed, despite))
             used.add((takeaway.note.path.as_posix(), takeaway.line))
             verdict = "".join(f"<li>{html.escape(m)}</li>" for m in said) or "<li>no problem found</li>"
             takeaway_count += 1
@@ -243,9 +243,22 @@ def _verdicts(card: Card) -> list[tuple[str, ...]]:
     return [quality.judge(probe).failed for probe in probes_of(card)]
 
 
-def _face_html(card: Card, face: Face, images: Mapping[str, str], failed: tuple[str, ...] = ()) -> str:
+def _overruled(card: Card, failed: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The categories that count against a card, and those the generator keeps it despite (the
+    author's own emphasis), as the generator itself decides (`strategies.overruled`)."""
+    from .strategies import overruled
+
+    kept = set(overruled(card.role))
+    return tuple(f for f in failed if f not in kept), tuple(f for f in failed if f in kept)
+
+
+def _face_html(
+    card: Card, face: Face, images: Mapping[str, str], failed: tuple[str, ...] = (), despite: tuple[str, ...] = ()
+) -> str:
     front, back = _embed(face.front, images), _embed(face.back, images)
     verdict = f'<span class="bad">checker: {html.escape(", ".join(failed))}</span>' if failed else "checker: no problem"
+    if despite:
+        verdict += f" (kept despite {html.escape(', '.join(despite))}: the author emphasised it)"
     return (
         f'<div class="face"><div class="kind">{html.escape(card.kind)} · {html.escape(card.role)}'
         f" · {html.escape(face.label)} · {verdict}</div>"

@@ -123,3 +123,23 @@ def test_the_page_names_the_notes_that_made_no_card_and_why(tmp_path: Path) -> N
     text = page_path.read_text(encoding="utf-8")
     assert "Notes that made no card (2)" in text
     assert "draft.md: " in text and "todo.md: " in text
+
+
+def test_the_page_says_when_a_card_is_kept_despite_the_checker(tmp_path: Path) -> None:
+    """The generator keeps a cloze on the author's own emphasis whatever the checker says; the
+    page shows the checker's view and that the card was kept for that reason, the way the
+    generator decided it, not as a failure the generator ignored."""
+    notes = write_notes(
+        tmp_path / "notes",
+        {
+            "a.md": "---\ntitle: Attention Is All You Need\n---\nKey takeaways:\n"
+            "- The **Transformer** drops recurrence and convolutions entirely and relies only on attention.\n"
+        },
+    )
+    page_path = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", str(notes), "-o", str(page_path), "--decks", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    text = page_path.read_text(encoding="utf-8")
+    assert "cloze:emphasis" in text
+    assert "kept despite trivial-target: the author emphasised it" in text
+    assert 'class="bad">checker:' not in text

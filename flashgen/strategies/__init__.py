@@ -34,7 +34,9 @@ _DEMONSTRATIVE = re.compile(
 )
 # What the author's choice settles: bold and highlight name the target (the author's cloze syntax),
 # italics and quotes stress a term the author thought worth stressing.
-_AUTHOR_CHOSEN = {
+# Categories the generator does not hold against a card of these roles: the author chose the span
+# (bold or highlight), so the checker's view is shown (report page) but not acted on.
+AUTHOR_CHOSEN = {
     "cloze:emphasis": quality.CATEGORIES,
     "cloze:stress": ("ambiguous", "trivial-target"),
 }
@@ -63,6 +65,12 @@ def _probe(candidate: Candidate, setting: Setting, source: str) -> quality.Probe
     return quality.Probe(
         kind, front, plain(candidate.back), source, setting.title, candidate.role, lead=plain(candidate.lead)
     )
+
+
+def overruled(role: str) -> tuple[str, ...]:
+    """The checker's categories that a card of this role is kept despite (nested items' roles
+    carry an `itemN:` prefix)."""
+    return tuple(AUTHOR_CHOSEN.get(re.sub(r"^(?:item\d+:)+", "", role), ()))
 
 
 def _candidates(text: str, setting: Setting) -> Iterator[Candidate]:
@@ -105,7 +113,7 @@ def propose(text: str, setting: Setting) -> Outcome:
             continue
         probe = _probe(candidate, setting, source)
         verdict = quality.judge(probe)
-        failed = [name for name in verdict.failed if name not in _AUTHOR_CHOSEN.get(candidate.role, ())]
+        failed = [name for name in verdict.failed if name not in overruled(candidate.role)]
         said_again = re.search(rf"(?<!\w){re.escape(probe.answer)}(?!\w)", probe.prompt, re.IGNORECASE)
         if candidate.role != "cloze:emphasis" and not (
             quality.balanced(plain(candidate.front)) and quality.balanced(plain(candidate.back))
