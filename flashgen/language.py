@@ -701,6 +701,19 @@ def _inside_math_or_code(text: str, position: int) -> bool:
     return before.count("`") % 2 == 1 or (before.count("$") - before.count("\\$")) % 2 == 1
 
 
+def wikilink_label(inner: str) -> str:
+    """The text an Obsidian link `[[inner]]` shows: its alias (`[[page#heading|alias]]`), else the
+    page's name and the heading it points to ("page › heading"; `[[#heading]]` in the same note:
+    "heading"). A block reference (`#^a1b2c3`) and a folder path are not shown."""
+    target, bar, alias = inner.partition("|")
+    if bar and alias.strip():
+        return alias.strip()
+    page, _, anchor = target.partition("#")
+    page = page.strip().rsplit("/", 1)[-1].strip()
+    headings = [h.strip() for h in anchor.split("#") if h.strip() and not h.strip().startswith("^")]
+    return " › ".join([page] * bool(page) + headings) or target.strip()
+
+
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML field, for judging cards."""
     fragment = re.sub(r"<(br|/p|/li|/div|/tr|hr)[^>]*>", " ", fragment, flags=re.IGNORECASE)

@@ -32,6 +32,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from .language import wikilink_label
 from .media import MediaResolver
 
 _TAGS = {
@@ -327,8 +328,7 @@ def _wikilink_rule(state: StateInline, silent: bool) -> bool:
             token = state.push("wikiembed", "img", 0)
             token.attrs = {"src": target.strip(), "alt": alias.strip() if not alias.strip().isdigit() else ""}
         else:
-            label = alias or target.split("#")[0].rsplit("/", 1)[-1] or target
-            state.push("wikilink", "span", 0).content = label.strip()
+            state.push("wikilink", "span", 0).content = wikilink_label(match.group(2))
     state.pos = match.end()
     return True
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flashgen import render
+from flashgen import language, render
 
 from .conftest import EXAMPLES, Anki, Builder, write_notes
 
@@ -110,6 +110,34 @@ def test_tables_wikilinks_and_highlights(anki: Anki, run_build: Builder, tmp_pat
     assert '<span class="wikilink">Big-O</span>' in fields and '<span class="wikilink">sorting</span>' in fields
     assert "<mark>Merge sort</mark>" in fields
     assert "{{c1::<mark>Merge sort</mark>}}" in fields
+
+
+def test_wikilinks_to_a_heading_keep_the_heading(anki: Anki, run_build: Builder, tmp_path: Path) -> None:
+    """`[[page#heading]]` shows the page and the heading it points to; an alias wins; a block
+    reference (`#^id`) and a folder are not shown."""
+    vault = write_notes(
+        tmp_path / "vault",
+        {
+            "t.md": """
+                Key takeaways:
+                - **Heaps** keep their order, see [[Data structures#Binary heap]] and [[#Sift down]].
+                - **Tries** share prefixes, see [[Data structures#Trie|prefix trees]] and [[cs/Strings#Search#Suffix arrays]].
+                - **Skip lists** are probabilistic, see [[Lists#^a1b2c3]].
+                """
+        },
+    )
+    anki.import_package(run_build(vault).package)
+    fields = _all_fields(anki)
+    for shown in (
+        "Data structures › Binary heap",
+        "Sift down",
+        "prefix trees",
+        "Strings › Search › Suffix arrays",
+        "Lists",
+    ):
+        assert f'<span class="wikilink">{shown}</span>' in fields
+    assert "#" not in re.sub(r"<[^>]+>", "", fields).replace("&#", "")
+    assert language.wikilink_label("cs/Strings#Search#^b1|") == "Strings › Search"
 
 
 def test_images_are_packed_safely(anki: Anki, run_build: Builder, tmp_path: Path) -> None:

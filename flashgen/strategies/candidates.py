@@ -31,7 +31,9 @@ _NUMBERING = re.compile(
 def informative(section: str, title: str) -> str:
     """The heading as context for a card, or "" when it says nothing the title does not."""
     text = re.sub(
-        r"!?\[\[(?:[^\]|]*\|)?([^\]]*)\]\]|\[([^\]]*)\]\([^)]*\)", lambda m: m.group(1) or m.group(2), section
+        r"!?\[\[([^\]]*)\]\]|\[([^\]]*)\]\([^)]*\)",
+        lambda m: language.wikilink_label(m.group(1)) if m.group(1) is not None else m.group(2),
+        section,
     )
     text = re.sub(r"[*_`#]+", "", text)
     text = _NUMBERING.sub("", text).strip(" :.-–—")

@@ -20,7 +20,7 @@ ATOM = re.compile(
 )
 _LINK = re.compile(r"(?<!!)\[([^\[\]]{0,4000})\]\([^()]{0,4000}\)")  # no nested brackets: linear on "[a [a [a ..."
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_WIKI = re.compile(r"(?<!!)\[\[(?:[^\]|]{0,4000}\|)?([^\]]{0,4000})\]\]")
+_WIKI = re.compile(r"(?<!!)\[\[([^\]]{0,4000})\]\]")
 _FOOTNOTE = re.compile(r"\[\^[^\]]{0,400}\]")
 _ASIDE = re.compile(
     r"\s*\((?:(?:e\.g\.|eg\.|i\.e\.|see|cf\.|via|source)\s[^()]{0,400}|[^()]{0,400}\bet al\b[^()]{0,400}"
@@ -149,7 +149,7 @@ def prose(markdown: str) -> str:
     """Markdown for a card front: links reduced to their text, footnote marks, bare addresses and
     citation asides dropped, emphasis markers kept for the strategies to read."""
     text = _LINK.sub(lambda m: m.group(1) or "", markdown)
-    text = _WIKI.sub(r"\1", text)
+    text = _WIKI.sub(lambda m: language.wikilink_label(m.group(1)), text)
     text = _FOOTNOTE.sub("", text)
     text = _BARE_URL.sub("", text)
     text = _ASIDE.sub("", text)
