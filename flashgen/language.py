@@ -750,6 +750,44 @@ def language_of(text: str) -> str:
     return "zh" if _HAN.search(text) else "en"
 
 
+_CJK_LETTER = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CODE_BLOCK = re.compile(r"^(`{3,}|~{3,}).*?^\1", re.MULTILINE | re.DOTALL)
+CJK_SHARE = 0.15  # of a note's letters: a Japanese or Chinese note written with many English words
+
+
+def written_in(text: str) -> str:
+    """The language a whole note is written in: "ja" or "zh" when Chinese or Japanese characters
+    are at least 15% of its letters outside code blocks (technical notes in these languages are
+    full of English words, and each character says more than a Latin letter), else "en"."""
+    if text.isascii():
+        return "en"
+    prose = _CODE_BLOCK.sub("", text)
+    cjk = len(_CJK_LETTER.findall(prose))
+    latin = sum(1 for c in prose if c.isascii() and c.isalpha())
+    if not cjk or cjk < CJK_SHARE * (cjk + latin):
+        return "en"
+    return "ja" if _KANA.search(prose) else "zh"
+
+
+# The author's own remark: what they think, felt, liked or want (not what the source says).
+_REMARK = re.compile(
+    r"思い?ます|思いました|思う|思っ|感じ|気にな|気がし|わかりやす|分かりやす|やすかった|おもしろ|面白|参考にな|印象的|ありがた|勉強にな"
+    r"|嬉し|うれし|楽し|すごい|良かった|よかった|たいです|たかった|たい。|ほしい|欲しい|でしょうか|かな。|(?<!し)かも|らしい|みたい"
+    r"|気がする|納得|理解しました|わかりました|知りました|学びました|読みました|読んで|読んだ|思え|だろう|ように見え"
+    r"|ようです|ようだ|我觉得|我们?\S{0,3}认为|我推荐|我想|我希望|我感觉|我(?!们)|吧。|吗|呢"
+)
+# Chinese words of opinion and doubt, read as words (not "大概" inside "最大概率").
+_ZH_HEDGES = frozenset(["觉得", "感觉", "也许", "大概", "好像", "似乎", "或许"])
+
+
+def remark(text: str) -> bool:
+    """Whether a Japanese or Chinese sentence is its author's own remark, feeling or hedge ("…と思いました",
+    "参考になりました", "我觉得…") rather than what the source says: not knowledge to study."""
+    if _REMARK.search(text):
+        return True
+    return language_of(text) == "zh" and any(word in _ZH_HEDGES for word in segments(text, "zh"))
+
+
 # Markup that closes what a sentence's last word opened (`**Bold.**`, `_it._`, `[text.](url)`):
 # a splitter that knows no markdown leaves it at the start of the next sentence.
 _CLOSING_MARKUP = re.compile(r"^(?:\*\*|__|\*|_|~~|==|`|\]\([^)]*\)|\))+")

@@ -300,8 +300,8 @@ def _fragment(p: Probe) -> bool:
         return True
     if prompt.startswith("(") and prompt.rstrip(".").endswith(")"):
         return True
-    if is_cjk(prompt):
-        return len(prompt) < 8
+    if is_cjk(prompt):  # no spaces: characters, not words; a question names its term ("Raftとは？")
+        return len(prompt) < (8 if _is_blank(p) else 4)
     text = prompt.replace(GAP, " x ").replace(BLANK, " x ")
     prose = [w for w in words(re.sub(r"\\\(.*?\\\)|\$[^$]*\$|`[^`]*`", " ", text))]
     if _is_blank(p):
@@ -364,6 +364,8 @@ def _no_context(p: Probe) -> bool:
             common = language.zipf(term) >= 3.5  # an everyday word means something else in every field
             if len(term.split()) == 1 and common and term.lower() not in p.cue.lower():
                 return True  # "What is Offset?": a common word means something different in every field
+    if is_cjk(prompt):  # a Chinese or Japanese sentence is one "word" between spaces: count characters
+        return bool(_is_blank(p) and len(prompt) + len(p.answer) < 14 and not lead)
     return bool(_is_blank(p) and len(words(prompt)) + len(words(p.answer)) - 1 < 8 and not lead)
 
 

@@ -91,7 +91,9 @@ _NOT_KNOWLEDGE = re.compile(
     r"|^\W*(?:authors?|contributors|people|speakers?|to\s*-?\s*dos?|tbd|to[\s-]+read|reading\s+queue|backlog"
     r"|(?:book\s+|general\s+|basic\s+)?(?:info|information|metadata)|about\s+(?:the\s+)?(?:book|author)"
     r"|equipment|gear|my\s+(?:setup|gear|tools)|hardware|what\s+i\s+use|index|navigation|pages|notes\s+index"
-    r"|recommended\s+(?:reading|books|resources)|作者|著者|书籍信息|書籍情報|基本信息|基本情報|待读|待辦|待办|積読)\W*$",
+    r"|recommended\s+(?:reading|books|resources)|作者|著者|书籍信息|書籍情報|基本信息|基本情報|待读|待辦|待办|積読"
+    # the book read, how the author came to it, their impressions, the venue of an event
+    r"|読んだ本|読んだもの|読んだ本\W*|きっかけ|[^\s]{0,8}のきっかけ|感想|おわりに|最後に|次回|会場|懇談会|自己紹介)\W*$",
     re.IGNORECASE,
 )
 # (bounded: from a `[` with no `]`, an unbounded match would search the rest of the text; a thousand
@@ -337,6 +339,10 @@ class _Extraction:
             found = sorted([*found, *more], key=lambda t: t.line)
         elif not found:
             found = list(self._points_and_paragraphs())
+        elif language.written_in(note.body) != "en":
+            # Japanese and Chinese notes keep their knowledge in the paragraphs of each chapter's
+            # section; a まとめ or 总结 section mostly holds the author's impressions.
+            found = sorted([*found, *self._section_paragraphs()], key=lambda t: t.line)
         self.found = tuple(found)
         if authored.mentions(note.body, syntax):
             self.found = _with_authored(self.found, root, note, self.owner, syntax)
@@ -376,9 +382,14 @@ class _Extraction:
             self.skipped.append((first, "a placeholder (TBD, TODO)"))
             return
         source_lines = self.lines[block.map[0] : block.map[1]]
+        if not text.isascii() and _impressions(language.sentences(" ".join(text.split()))):
+            self.skipped.append((first, "the author's impressions (…と思いました, 我觉得…), not knowledge"))
+            return
         if _points(lines):
             for line in _joined_definitions(lines):
                 point = _NUMBERED_LINE.sub("", line, count=1).strip()
+                if not point.isascii() and _impressions(language.sentences(point)):
+                    continue  # "とても参考になりました。"
                 if point and not _PLACEHOLDER.match(point) and not _is_link(point):
                     yield _takeaway(self.owner, point, first + _line_of(source_lines, line), section)
             return
@@ -386,8 +397,20 @@ class _Extraction:
             yield _takeaway(self.owner, text, first + _line_of(source_lines, text), section)
             return
         for sentence in language.sentences(" ".join(text.split())):
-            if not _is_link(sentence, 1) and not _PLACEHOLDER.match(sentence):
+            if not _is_link(sentence, 1) and not _PLACEHOLDER.match(sentence) and not _impressions([sentence]):
                 yield _takeaway(self.owner, sentence, first + _line_of(source_lines, sentence), section)
+
+    def _section_paragraphs(self) -> Iterator[Takeaway]:
+        """The paragraphs under headings not read yet (not the intro before the first heading, not
+        lead-ins to a list, not "参考" sections), each one takeaway (or its points, one a line)."""
+        for block, section, excluded in _sections(self.blocks):
+            if block.type != "paragraph" or not section or excluded or block.map is None:
+                continue
+            if self.owner.body_line + block.map[0] in self.used:
+                continue
+            text = _inline_text(block)
+            if _substantial(text) and not _is_lead_in(block) and not text.endswith((":", "：")):
+                yield from self._paragraph(block, section, sentences=False)
 
     def _points_and_paragraphs(self) -> Iterator[Takeaway]:
         """A note without lists or marker headings: its points and paragraphs (not the
@@ -532,6 +555,12 @@ def _metadata_paragraph(lines: Sequence[str]) -> bool:
         len(lines) == 1
         and bool(re.match(r"^\W*(?:tags?|links?|up|related|source|aliases)\W*\s*::?\s*\S", lines[0], re.I))
     )
+
+
+def _impressions(sentences: Sequence[str]) -> bool:
+    """Japanese or Chinese sentences that are all their author's remarks ("参考になりました", "我觉得…")."""
+    said = [s for s in sentences if language.language_of(s) != "en" or len(s) > 30]  # not "(`Task` trait)"
+    return bool(said) and all(language.language_of(s) != "en" and language.remark(s) for s in said)
 
 
 def _substantial(text: str) -> bool:
@@ -794,6 +823,8 @@ class _Reader:
         text = "\n\n".join(p for p in parts if p.strip()).strip()
         if not children and _PLACEHOLDER.match(text):
             return (), False  # "TBD", "- [ ] read it": nothing to remember yet
+        if not children and not text.isascii() and _impressions(language.sentences(" ".join(text.split()))):
+            return (), False  # "参考になりました": the author's impression of the book, not its knowledge
         if self.drop_links and not children and ((nested_links and all(nested_links)) or _is_link(text)):
             return (), True
         if not text:

@@ -61,7 +61,8 @@ def test_a_reasonable_number_of_takeaways(harvest: Harvest) -> None:
     for rel, (_, takeaways) in harvest.items():
         per_folder.setdefault(rel.split("/")[0], []).append(len(takeaways))
     total = sum(sum(counts) for counts in per_folder.values())
-    assert 1500 < total < 7000, per_folder
+    # (the Japanese blog's posts are long: each paragraph of a chapter's section is a takeaway, about 2,700)
+    assert 1500 < total < 9000, per_folder
     # Paper summaries are lists from top to bottom; book reports all have "## Key takeaways".
     assert all(per_folder["papers-I-read"]), "every paper summary yields takeaways"
     reports = [len(harvest[rel][1]) for rel in harvest if rel.startswith(("mtlynch/book", "mtlynch/retro"))]
@@ -156,13 +157,23 @@ def test_obsidian_notes_with_mixed_line_endings(harvest: Harvest) -> None:
 
 def test_japanese_summaries(harvest: Harvest) -> None:
     found = _takeaways(harvest, "ymgyt-blog/graphql-specification-2021/index.md")
-    assert found and {t.section for t in found} == {"まとめ", "Design principles まとめ"}
+    assert {"まとめ", "Design principles まとめ"} <= {t.section for t in found}
     learned = _takeaways(harvest, "ymgyt-blog/fundamentals-of-software-architecture/index.md")
-    assert {t.section for t in learned} == {"学んだこと"}
-    assert learned[0].text == "Everything is a trade-off"
+    assert next(t for t in learned if t.section == "学んだこと").text == "Everything is a trade-off"
     # "## 参考" (references) is not knowledge; the paragraphs under "## まとめ" are takeaways
     compiler = _takeaways(harvest, "ymgyt-blog/compilerbook_with_rust_1/index.md")
-    assert compiler and {t.section for t in compiler} == {"まとめ"}
+    assert "まとめ" in {t.section for t in compiler} and "参考" not in {t.section for t in compiler}
+
+
+def test_japanese_notes_keep_their_knowledge_in_each_chapter(harvest: Harvest) -> None:
+    """A Japanese or Chinese note's まとめ holds mostly the author's impressions; its knowledge is in the
+    paragraphs of each chapter's section, which are takeaways too (not the author's remarks)."""
+    found = _takeaways(harvest, "ymgyt-blog/the_art_of_webassembly_jp/index.md")
+    assert any(t.section == "そもそもWASMとは" and "スタックマシン用の仮想命令セット" in t.text for t in found)
+    again = _takeaways(harvest, "ymgyt-blog/again/index.md")
+    assert not any("参考になりました" in t.text or "読みやすかった" in t.text for t in again)
+    english = _takeaways(harvest, "leonericsson/2022-11-20-andrej.md")
+    assert len(english) == 6  # an English note with a marked list: only that list
 
 
 def test_ml_topics_named_learning_are_not_markers(harvest: Harvest) -> None:

@@ -43,10 +43,11 @@ def letters(markup: str) -> str:
     """The letters and digits of a field or of markdown, lower-cased: what a reader sees, with
     markup, spacing and punctuation aside (so HTML and markdown can be compared)."""
     text = re.sub(r"<!--.*?-->", "", markup, flags=re.DOTALL)
-    # a wiki link shows its alias, else its page (the heading it points to is not shown)
+    # a wiki link shows its alias, else its page's name and the heading it points to (not a block id)
     text = re.sub(r"\[\[([^\]|#]*)(?:#[^\]|]*)?\|([^\]]*)\]\]", r"\2", text)
-    text = re.sub(r"\[\[([^\]|#]+)#[^\]|]*\]\]", r"\1", text)
-    text = re.sub(r"\[\[([^\]|]*)\]\]", r"\1", text)
+    text = re.sub(
+        r"\[\[([^\]|]*)\]\]", lambda m: re.sub(r"#\^[^#]*", "", m.group(1)).rsplit("/", 1)[-1].replace("#", " "), text
+    )
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"<[^>]+>", "", text)
     text = unicodedata.normalize("NFC", html.unescape(text))

@@ -12,6 +12,7 @@ In order of preference:
 - `causes`: "A because B" — "Why A?".
 - `focus`: cloze deletions on the point of a sentence (the author's emphasis, the new side of a
   contrast, a named subject, a closing list, the end focus of a short claim).
+- `cjk`: the same shapes in Japanese and Chinese (definitions and names, causes, contrasts).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from .. import quality
-from . import causes, definitions, focus, labels, mechanisms, predicates, questions
+from . import causes, cjk, definitions, focus, labels, mechanisms, predicates, questions
 from .candidates import Candidate, Setting, informative
 from .sentences import anaphoric, claims, language_of, plain
 
@@ -81,6 +82,8 @@ def _candidates(text: str, setting: Setting) -> Iterator[Candidate]:
         return  # a label's description is asked for by the label card, never blanked
     found = claims(text)
     for index, sentence in enumerate(found):
+        if setting.language in cjk.LANGUAGES and cjk.phrases.remark(sentence.plain):
+            continue  # "…がおもしろいと思いました": the author's impression, in no form a card
         lead = setting.section
         pointing = _DEMONSTRATIVE.search(sentence.plain)
         if sentence.anaphoric or (pointing and pointing.start() < 0.4 * len(sentence.plain)):
@@ -93,7 +96,7 @@ def _candidates(text: str, setting: Setting) -> Iterator[Candidate]:
         elif setting.parent and len(setting.parent.split()) <= MAX_LEAD_WORDS:
             lead = setting.parent  # a nested item is read under its parent
         local = replace(setting, section=lead)
-        for strategy in (definitions, causes, mechanisms, predicates, focus):
+        for strategy in (definitions, causes, mechanisms, predicates, focus, cjk):
             yield from strategy.propose(sentence, local)
 
 

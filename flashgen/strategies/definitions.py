@@ -1,6 +1,6 @@
 """Definitions: a sentence that says what a term is ("X is a ...", "X refers to ...", "The idea
-behind X is to ..."). Asked as "What is X?" only when the rest of the sentence defines X; in
-Chinese and Japanese, "X是Y" / "XとはY" ask "什么是X？" / "Xとは？"."""
+behind X is to ..."). Asked as "What is X?" only when the rest of the sentence defines X (Japanese
+and Chinese definitions: `cjk.definitions`)."""
 
 from __future__ import annotations
 
@@ -28,40 +28,10 @@ _GENERIC_TERMS = re.compile(
 _VAGUE = frozenset(
     ["intuition", "idea", "goal", "problem", "solution", "answer", "key", "point", "trick", "difference"]
 )
-_ZH = re.compile(r"^(?P<term>[^，。：:、的]{2,12}?)(?:是指|指的是|是)(?P<rest>[^。]{6,80})。?$")
-_JA = re.compile(
-    r"^(?P<term>[^、。:：]{2,16}?)(?:とは|というのは)[、,]?(?P<rest>[^。]{6,80}?)(?:のこと)?(?:である|です|だ)?。?$"
-)
 MAX_ANSWER_WORDS = 30
 
 
 def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
-    if setting.language == "zh":
-        match = _ZH.match(sentence.plain)
-        if match and not re.search(r"[这那该此][种个些样]?", match.group("term")) and "？" not in match.group("rest"):
-            yield Candidate(
-                "basic",
-                "qa:definition",
-                f"什么是{match.group('term')}？",
-                match.group("rest"),
-                sentence.index,
-                8.5,
-                setting.section,
-            )
-        return
-    if setting.language == "ja":
-        match = _JA.match(sentence.plain)
-        if match:
-            yield Candidate(
-                "basic",
-                "qa:definition",
-                f"{match.group('term')}とは？",
-                match.group("rest"),
-                sentence.index,
-                8.5,
-                setting.section,
-            )
-        return
     if setting.language != "en" or sentence.anaphoric:
         return
     text = unemphasised(sentence.text)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from .. import language
 from .candidates import Candidate, Setting
+from .cjk import phrases
 from .sentences import anaphoric, claims, plain, prose
 
 _LABEL = re.compile(
@@ -65,8 +66,9 @@ def propose(text: str, setting: Setting) -> Iterator[Candidate]:
     ):
         return
     if cjk:
-        if len(label_plain) > 16:
-            return
+        before = text.strip()[: len(text.strip()) - len(rest)] if text.strip().endswith(rest) else text
+        if len(label_plain) > 16 or not phrases.label(before, label_plain, rest, setting.language):
+            return  # "CPUとcacheについて。" then a line break: a sentence, not a label; "`std::sync`": code
     else:
         if len(label_plain.split()) > 6 or _VERB_IN_LABEL.search(label_plain) or anaphoric(label_plain):
             return
@@ -104,6 +106,8 @@ def propose(text: str, setting: Setting) -> Iterator[Candidate]:
     if cjk:
         if len(plain(description)) < 8 or len(plain(description)) > 120:
             return
+        if len(described) > 1 or not phrases.description(label_plain, plain(description)):
+            return  # a list flattened into lines, an example, a formula, a claim about the label
     else:
         if len(words) < 4 or anaphoric(description):
             return  # "This is a noteworthy change.": no fact to ask for
