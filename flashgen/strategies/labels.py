@@ -106,7 +106,9 @@ def propose(text: str, setting: Setting) -> Iterator[Candidate]:
     if cjk:
         if len(plain(description)) < 8 or len(plain(description)) > 120:
             return
-        if len(described) > 1 or not phrases.description(label_plain, plain(description)):
+        if (len(described) > 1 and not described[0].plain.endswith("。")) or not phrases.description(
+            label_plain, plain(description)
+        ):
             return  # a list flattened into lines, an example, a formula, a claim about the label
     else:
         if len(words) < 4 or anaphoric(description):

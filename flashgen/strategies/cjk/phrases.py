@@ -137,7 +137,7 @@ def noun_end(text: str) -> bool:
 
 # In an answer, only what points outside the card: "this", "the former", "I" ("其", "その" name the subject).
 _POINTING = re.compile(
-    r"これ|それ|あれ|上記|前述|以下|前者|後者|自分|私|僕|这|那|它|上述|以下|下面|前者|后者|我(?!们)|你"
+    r"これ|それ|あれ|上記|前述|以下|前者|後者|自分|私|僕|这|那|它|他|她|上述|以下|下面|前者|后者|我(?!们)|你"
 )
 
 
@@ -202,6 +202,7 @@ def description(label_text: str, text: str) -> bool:
         return False
     if re.fullmatch(r"[A-Za-z][a-z]+", label_text) and language.zipf(label_text) >= 4.0:
         return False  # "more:", "note:": an everyday word, not a term
+    if text.startswith(label_text):
+        return True  # the label restated: "拼音转汉字的算法和…相同，都是动态规划"
     named = label_text.rpartition("的")[2] if "的" in label_text else label_text
-    found = text.find(named)
-    return found <= 0  # the label restated at the start is a definition; inside, a claim about it
+    return named not in text  # "…，那么一定能保证得到全局最优解": a claim that names the label's head
