@@ -35,6 +35,7 @@ ITALIC = re.compile(
 QUOTED = re.compile(r"[“\"]([^”\"]{3,40})[”\"]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
+_HIRAGANA = re.compile(r"[\u3040-\u309f]")
 
 _EN = frozenset(
     [
@@ -129,6 +130,8 @@ _OTHER = frozenset(
 def language_of(text: str) -> str:
     """ "ja", "zh", "en" or "other": which templates and rules fit a text."""
     if _CJK.search(text):
+        if len(_HIRAGANA.findall(text)) >= 2:
+            return "ja"  # Japanese grammar ("signalはparticular form of telemetry"), however many English words
         cjk = len(_CJK.findall(text))
         latin = len(re.findall(r"[A-Za-z]", text))
         if cjk * 3 >= latin or cjk >= 8:

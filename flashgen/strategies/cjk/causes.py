@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from ..candidates import Candidate, Setting
 from ..sentences import Sentence
-from .phrases import answer_ok, deictic, outside_brackets, remark, trimmed
+from .phrases import HEARSAY, answer_ok, deictic, outside_brackets, remark, trimmed
 
 RANK = 8.0
 MAX_EFFECT = 50
@@ -29,6 +29,10 @@ _NAZE = re.compile(
     r"^なぜ(?P<effect>[^。]{6,}?)(?:のか|か)(?:という|っていう|と言う|といいます)と[、,]?\s*(?P<cause>[^。]{4,}?)(?:から|ため)"
     r"(?:です|だ|である)?[。.]?$"
 )
+# "Aである。(Bから)": the reason in brackets after the claim.
+_BRACKETED = re.compile(
+    r"^(?P<effect>[^。（()）]{8,}?)(?:である|です|だ)?[。.]?\s*[（(](?P<cause>[^()（）]{6,}?)(?:から|ため)[)）][。.]?$"
+)
 # "重要なのは…", "大事なのは…": a cleft that says what matters, not why.
 _CLEFT = re.compile(r"な$")
 _ZH_BECAUSE = re.compile(
@@ -39,11 +43,11 @@ _ZH_SO = re.compile(r"^(?:因为|由于)(?P<cause>[^。]{4,}?)[，,]\s*(?:所以
 
 
 def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
-    text = re.sub(r"^[\s\u200b\ufeff+*]+", "", sentence.plain.strip())
+    text = HEARSAY.sub("", re.sub(r"^[\s\u200b\ufeff+*]+", "", sentence.plain.strip()))
     if remark(text):
         return
     if setting.language == "ja":
-        match = _NAZE.match(text) or _NOHA.match(text)
+        match = _NAZE.match(text) or _NOHA.match(text) or _BRACKETED.match(text)
         if not match:
             return
         effect, cause = match.group("effect").strip(), trimmed(match.group("cause"))
@@ -53,7 +57,8 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
         if not re.search(r"[がは]|だと", outside_brackets(effect)):
             return  # "なぜiterativeな性質をもつのか": whose? The subject is in another sentence
         if _ok(effect, cause):
-            yield _card(f"なぜ{effect}のか？", cause, sentence, setting)
+            copula = "な" if re.search(r"[\u4e00-\u9fff\u30a0-\u30ffA-Za-z0-9)）]$", effect) else ""
+            yield _card(f"なぜ{effect}{copula}のか？", cause, sentence, setting)
     elif setting.language == "zh":
         match = _ZH_SO.match(text) or _ZH_BECAUSE.match(text)
         if not match:

@@ -42,7 +42,10 @@ _NOUN_END = re.compile(  # ... or okurigana after a kanji ("仕組み")
 _CLAUSE_END = re.compile(r"[をにがで][^をにがで]{0,12}[\u4e00-\u9fff]{2}$")
 _RELATIVE = re.compile(r"(?:する|した|される|された|れる|られる|できる|な|の|る|た|い)\s*[^\s\u3040-\u309f]+$")
 # An answer that ends in a case, a manner or a judgement, not in what the term is.
-_NOT_WHAT = re.compile(r"(?:場合|とき|時|ため|よう|感じ|等|など|問題|方|もの)$")
+_NOT_WHAT = re.compile(
+    r"(?:場合|とき|時|ため|よう|感じ|等|など|問題|方|もの|重要|必要|不要|可能|不可能|簡単|便利|大切|有効|危険|困難|容易|十分"
+    r"|有用|的|同様|同じ|同等|参照|通り)$"
+)
 _NAMED_JA = re.compile(
     r"^(?P<desc>[^。]{4,60}?)を[、,]?\s*(?P<name>[^。を]{1,30}?)と(?:呼ぶ|呼びます|呼んでいる|呼んでいます|いう|言う|いいます|言います"
     r"|称する|称します)[。.]?$"

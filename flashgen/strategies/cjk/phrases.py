@@ -14,6 +14,7 @@ from ..sentences import wordset
 # Words that point at text the card does not show, or at the note itself ("本書", "本章", "上記").
 _DEICTIC = re.compile(
     r"これ|それ|あれ|この|その|あの|こう|そう|ここ|そこ|こちら|本書|本章|本稿|本記事|同書|前述|上記|下記|以下|後述|前者|後者"
+    r"|^本(?=[A-Za-z\u30a0-\u30ff])"
     r"|今回|次回|前回|最後|最初|自分|私|僕|筆者|著者|彼|彼女"
     r"|这|那|该|此|其|它|他|她|本书|本章|本文|上述|以下|下面|前者|后者|我|你|咱"
 )
@@ -24,7 +25,9 @@ _ENDING = re.compile(
 )
 # Reported speech at a sentence's end ("…とのことです": so the source says): not part of the claim.
 HEARSAY = re.compile(
-    r"(?:とのこと|ということ|とされて(?:いる|います)|と書かれて(?:いる|います|いました))(?:です|でした|だ)?(?=[。.]?$)"
+    r"(?:(?:と|ことが|ことを|のが)?(?:され|述べられ|説明され|書かれ|言われ|紹介され|注意され|提案され|指摘され|強調され"
+    r"|推奨され|勧められ|定義され)て(?:いる|います|いました|いた|おり)|としています|としている|とあります|とあった"
+    r"|とのこと(?:です|でした|だ)?|ということ(?:です|でした|だ)?|だそうです|そうです)(?=[。.]?$)"
 )
 _CLOSING = re.compile(r"[。.．!！;；]+$")
 # Generic heads of a Japanese or Chinese noun phrase: "Xの目的" is asked as "Xの目的は？", never "目的とは？".
@@ -137,7 +140,7 @@ def noun_end(text: str) -> bool:
 
 # In an answer, only what points outside the card: "this", "the former", "I" ("其", "その" name the subject).
 _POINTING = re.compile(
-    r"これ|それ|あれ|上記|前述|以下|前者|後者|自分|私|僕|这|那|它|他|她|上述|以下|下面|前者|后者|我(?!们)|你"
+    r"これ|それ|あれ|上記|前述|以下|前者|後者|自分|私|僕|这|那|它|[他她](?:们|是|说|在|的|认为|发明|提出)|上述|以下|下面|前者|后者|我(?!们)|你"
 )
 
 
