@@ -44,7 +44,7 @@ _RELATIVE = re.compile(r"(?:する|した|される|された|れる|られる|�
 # An answer that ends in a case, a manner or a judgement, not in what the term is.
 _NOT_WHAT = re.compile(
     r"(?:場合|とき|時|ため|よう|感じ|等|など|問題|方|もの|重要|必要|不要|可能|不可能|簡単|便利|大切|有効|危険|困難|容易|十分"
-    r"|有用|的|同様|同じ|同等|参照|通り)$"
+    r"|有用|的|同様|同じ|同等|参照|通り|文脈|話|理解|印象|意味)$"
 )
 _NAMED_JA = re.compile(
     r"^(?P<desc>[^。]{4,60}?)を[、,]?\s*(?P<name>[^。を]{1,30}?)と(?:呼ぶ|呼びます|呼んでいる|呼んでいます|いう|言う|いいます|言います"
@@ -52,6 +52,16 @@ _NAMED_JA = re.compile(
 )
 _CALLED_JA = re.compile(
     r"^(?P<desc>[^。]{2,60}?)は[、,]?\s*(?P<name>[^。は]{1,30}?)と呼ばれ(?:る|ます|ている|ています)[。.]?$"
+)
+
+# "XはYという特徴をもつ": "Xの特徴は？"; "XにはAとBという2つのZがある": "Xの2つのZは？".
+_TRAIT_JA = re.compile(
+    r"^(?P<term>[^。]{1,40}?)は[、,]?\s*(?P<rest>[^。]{4,}?)という(?P<what>特徴|性質|利点|欠点|問題|制約|役割|目的)"
+    r"(?:を|が)(?:もつ|持つ|ある|あります|もちます|持ちます|もっている|持っている)[。.]?$"
+)
+_KINDS_JA = re.compile(
+    r"^(?P<term>[^。]{1,40}?)には[、,]?\s*(?P<items>[^。]{4,60}?)という(?P<count>[0-9０-９一二三四五六七八九十]+)つの"
+    r"(?P<kind>[^。、]{1,20}?)が(?:ある|あります|存在する|存在します)[。.]?$"
 )
 
 # ---------------------------------------------------------------- Chinese
@@ -79,7 +89,11 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
 
 def _card(question: str, answer: str, sentence: Sentence, setting: Setting, role: str) -> Candidate:
     heading = re.sub(r"(?:とは|について|って|是什么|是什麼)?[?？:：\s]*$", "", setting.section)
-    lead = "" if heading and heading in question else setting.section  # "AWS Outpostsとは: AWS Outpostsとは？"
+    said = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", answer)}
+    if heading and (heading in question or said & {w.lower() for w in re.findall(r"[A-Za-z]{3,}", heading)}):
+        lead = ""  # "AWS Outpostsとは: AWS Outpostsとは？"; "The Extensional Model:" over "extensional modelと…"
+    else:
+        lead = setting.section
     return Candidate("basic", role, question, answer, sentence.index, RANK, lead)
 
 
@@ -91,6 +105,19 @@ def _japanese(text: str, sentence: Sentence, setting: Setting) -> Iterator[Candi
         if not deictic(desc) and 1 <= len(name) <= 30 and answer_ok(name) and not re.search(r"[、。]", name):
             asked = f"{desc}を何と呼ぶ？" if named.re is _NAMED_JA else f"{desc}は何と呼ばれる？"
             yield _card(asked, name, sentence, setting, "qa:name")
+        return
+    trait = _TRAIT_JA.match(text) or _KINDS_JA.match(text)
+    if trait:
+        found = term(trait.group("term"), "ja")
+        if trait.re is _TRAIT_JA:
+            asked, answer = f"{found}の{trait.group('what')}は？", trimmed(trait.group("rest"))
+        else:
+            asked, answer = (
+                f"{found}の{trait.group('count')}つの{trait.group('kind')}は？",
+                trimmed(trait.group("items")),
+            )
+        if found and answer_ok(answer) and not deictic(asked):
+            yield _card(asked, answer, sentence, setting, "qa:definition")
         return
     match = _TOWA.match(text)
     if match and not _NOT_DEFINING.match(match.group("rest")):
@@ -112,11 +139,15 @@ def _defined(
     answer = trimmed(rest)
     if not found or not answer_ok(answer) or len(answer) < 4 or not _NOUN_END.search(answer):
         return  # "XとはYすることができます": a claim about X, not what X is
+    if re.search(r"\s[-–]\s", answer):
+        return  # "時差はJST - 16時間": a note's shorthand, not a definition
     if _NOT_WHAT.search(answer) and not re.search(r"[なる]もの$", answer):
         return  # "エラー判定を行わない場合", "大き過ぎても小さ過ぎても問題": a case or a judgement, not what X is
     if noun_phrase:
         if not _CJK_CHAR.search(answer) and len(answer.split()) < 3:
             return  # "PartialEqは`assert_eq!`", "rebootは`systemctl reboot`": a mapping, not a definition
+        if answer.endswith("こと") and not head(found, "ja")[0]:
+            return  # "Xは…を定義すること": advice about X, not what X is ("Xの目的は…すること" is)
         if re.search(r"(?:でした|だった)[。.]?$", rest):
             return  # "サンプルコードはRubyでした": what happened, not what X is
         bare = outside_brackets(answer)

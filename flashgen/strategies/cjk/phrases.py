@@ -53,6 +53,16 @@ _CONNECTIVE = re.compile(
     r"^(?:また|なお|さらに|そして|つまり|ただし|まず|次に|特に|一方|そのため|なので"
     r"|而|但|并且|另外|此外|同时|首先|其次|最后)[、，,]?"
 )
+_PART_OF_SOURCE = re.compile(
+    r"^(?:第?[0-9０-９一二三四五六七八九十百]+\s*(?:章|節|部|回|篇|节|课|講)|(?:chapter|part|section|lecture)\s*\d+"
+    r"|[图圖表図]\s*\d+|[A-Za-z]"  # "6章", "图1", a bare type parameter ("S")
+    # "第二引数", "２つ目": the second what?
+    r"|第[0-9０-９一二三四五六七八九十]+\S{0,4}|[0-9０-９一二三四五六七八九十]+つ目\S{0,4}|次|前者|後者|后者)$",
+    re.IGNORECASE,
+)
+_AS_USED_HERE = re.compile(
+    r"^(?:ここでいう|ここでの|本書でいう|本書での|本章でいう|本章での|本文中的|这里的|这里所说的|本文所说的)"
+)
 _RUN_TOGETHER = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]\s+[\u3040-\u30ff\u4e00-\u9fff]")
 _BRACKETED = re.compile(r"`[^`]*`|\$[^$]*\$|\([^()]*\)|（[^（）]*）|「[^「」]*」|『[^『』]*』|\"[^\"]*\"|“[^”]*”")
 MAX_TERM = 24  # characters: a longer subject is a clause, not a term
@@ -87,7 +97,10 @@ def term(text: str, lang: str, *, strict: bool = True) -> str:
     text = re.sub(r"^[\s\u200b\ufeff+*・]+", "", text).strip()
     text = _CONNECTIVE.sub("", text)
     text = _LABEL.sub("", text.strip()).strip()
-    if not 1 <= len(text) <= MAX_TERM or deictic(text) or remark(text) or text.startswith("本"):
+    text = _AS_USED_HERE.sub("", text).strip()  # "ここでいうガイドライン": the term as the source uses it
+    glossed = re.sub(r"\s*[(（][^()（）]*[)）]$", "", text)  # "有限状态语法(finite state grammar)"
+    size = len(re.sub(r"[A-Za-z][\w.+#'-]*", "xx", glossed))  # an English word weighs two characters
+    if not 1 <= size <= MAX_TERM or deictic(text) or remark(text) or text.startswith("本"):
         return ""
     bare = outside_brackets(text)
     if re.search(r"[、，,。；;：:！？!?]", bare) or _RUN_TOGETHER.search(bare):
@@ -100,8 +113,8 @@ def term(text: str, lang: str, *, strict: bool = True) -> str:
         return ""
     if strict and lang == "zh" and not noun_end(text):
         return ""  # "语言研究的基本单位一般认为": a clause ending in a verb (a label may be a verbal noun: "错误纠正")
-    if not re.search(r"[\w\u3040-\u30ff\u4e00-\u9fff]", text) or text.isdigit():
-        return ""
+    if not re.search(r"[\w\u3040-\u30ff\u4e00-\u9fff]", text) or text.isdigit() or _PART_OF_SOURCE.match(glossed):
+        return ""  # "6章とは？": a part of the book, not a term
     return text
 
 
@@ -177,6 +190,7 @@ def whole(text: str, start: int, end: int, lang: str) -> bool:
 # Labels that say who or where, not what: a talk's speaker, its slides, a date.
 _NOT_A_LABEL = re.compile(
     r"^(?:スピーカー|発表者|登壇者|講演者|資料|スライド|動画|日時|日程|場所|会場|URL|リンク|参考|著者|作者|訳者|出版社|主讲|讲者|演讲者"
+    r"|補足|備考|注|注意|余談|感想|所感|メモ|补充|说明"
     r"|时间|地点|链接|参考|作者|译者|出版社|备注|注意|例|例えば|例子|比如)$",
     re.IGNORECASE,
 )
@@ -188,6 +202,8 @@ def label(before: str, text: str, rest: str, lang: str) -> bool:
     code (`std::sync`)."""
     if before.count("`") % 2 or rest.lstrip().startswith((":", "：", "`")):
         return False
+    if len(_CJK_CHARS.findall(text)) <= 2 and not re.search(r"[A-Za-z]", text):
+        return False  # "洗：动词（wash）", "澡盆：合成词": a word given as an example of its kind, not a term defined
     return bool(term(text, lang, strict=False)) and not _NOT_A_LABEL.match(text.strip())
 
 
