@@ -135,13 +135,14 @@ def touch_all(files: Sequence[Path], seconds: int) -> None:
 
 _COUNT_KINDS = """
 import collections, json, sys
-data = json.loads(open(sys.argv[1], encoding="utf-8").read())
-print(json.dumps(collections.Counter(card["kind"] for card in data["cards"])))
+from pathlib import Path
+from flashgen import lock
+print(json.dumps(collections.Counter(record.kind for record in lock.load(Path(sys.argv[1])).records)))
 """
 
 
 def lock_kinds(out: Path) -> collections.Counter[str]:
-    """Anki notes in the lock file by kind ("basic", "cloze"): one entry of "cards" per Anki note.
+    """Anki notes in the lock file by kind ("basic", "cloze"): one record per Anki note.
 
     Read in a separate process: a child's ru_maxrss starts from its parent's resident size at
     fork/exec, so this process must stay small or every later measurement would inherit its memory.

@@ -16,12 +16,23 @@ from .config import Options
 from .errors import BusyError, NothingToBuild, OutputError, SourceError, SourceProblem
 from .notes import NoteFile, find_notes
 from .report import PLAN_ORDER, Change, Report
-from .state import Manifest, Signature, Stamp, StatePaths, Summary, new_stamp, prepare, signature, state_paths
+from .state import (
+    Manifest,
+    Signature,
+    Stamp,
+    StatePaths,
+    Summary,
+    known_texts,
+    new_stamp,
+    prepare,
+    signature,
+    state_paths,
+)
 
 # The stages are imported when a build has work to do: a build that finds nothing changed
 # reads one small file and should not pay for loading the parsers.
 if TYPE_CHECKING:
-    from . import identity, llm
+    from . import identity, llm, lock
     from .harvest import Harvest, Progress
     from .takeaways import Takeaway
 
@@ -65,7 +76,8 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
     # wrote last (a package copied or committed from elsewhere is never taken as up to date).
     vouched = stamp is not None and dict(stamp.outputs) == _outputs(options) and None not in stamp.outputs.values()
     with _output_lock(options), no_cycle_collection():
-        report, manifest = _under_lock(options, crop, now, prune, vouched)
+        texts = known_texts(stamp.manifest) if stamp is not None else {}
+        report, manifest = _under_lock(options, crop, now, prune, vouched, texts)
         report = replace(report, notices=tuple(notices))
         if llm_stats is not None:
             report = replace(report, llm=llm_stats)
@@ -282,18 +294,21 @@ def _output_lock(options: Options) -> Iterator[None]:
 
 
 def _under_lock(
-    options: Options, crop: Harvest, now: int | None, prune: bool, vouched: bool
+    options: Options, crop: Harvest, now: int | None, prune: bool, vouched: bool, texts: Mapping[str, tuple[int, str]]
 ) -> tuple[Report, Manifest]:
     from . import identity, incremental, lock, package
 
     previous = lock.load(options.lock_path)
     clock = int(time.time()) if now is None else now
-    plan = identity.assign(crop.cards, previous, clock, prune=prune, keep=crop.failed_notes, namespace=options.name)
+    plan = identity.assign(
+        crop.cards, previous, clock, prune=prune, keep=crop.failed_notes, namespace=options.name, texts=texts
+    )
     exported = plan.identities
     written = False
     state = state_paths(options.output, options.name)
     missing = not vouched or not options.package_path.exists() or not state.database.exists()
-    if not options.dry_run and exported and (plan.changed or missing):
+    outdated = previous.format != lock.LOCK_FORMAT  # rewritten in this version's format
+    if not options.dry_run and exported and (plan.changed or missing or outdated):
         write_deck(options, crop, plan, now)
         written = True
     report = Report(
@@ -349,6 +364,35 @@ def _change(item: identity.Identity) -> Change:
     return Change(item.status, f"{record.path}:{record.line}", record.role, text)
 
 
+def recorded(options: Options) -> tuple[lock.Record, ...]:
+    """The lock file's records, each active takeaway's with its line and whole text (the lock file
+    keeps only the start of a text): from the state, or where the state does not know them, from
+    the notes, matched to the lock file as a build matches them."""
+    from dataclasses import replace as with_values
+
+    from . import lock
+
+    found = lock.load(options.lock_path)
+    stamp, _ = Stamp.load(state_paths(options.output, options.name))
+    known = known_texts(stamp.manifest) if stamp is not None else {}
+    unknown = {r.guid for r in found.records if r.status == "active" and r.takeaway not in known}
+    current: dict[str, tuple[int, str]] = {}
+    if unknown:
+        from . import identity
+        from .harvest import harvest
+
+        crop = harvest(options)
+        plan = identity.assign(crop.cards, found, 0, keep=crop.failed_notes, namespace=options.name)
+        current = {i.guid: (i.record.line, i.record.text) for i in plan.identities if i.guid in unknown}
+    records = []
+    for record in found.records:
+        if record.status == "active":
+            line, text = known.get(record.takeaway) or current.get(record.guid) or (record.line, record.text)
+            record = with_values(record, line=line, text=text)
+        records.append(record)
+    return tuple(records)
+
+
 def check(options: Options) -> tuple[Harvest, tuple[SourceProblem, ...]]:
     """Takeaways that make no card, each with why and what its author can write instead, as
     `path:line: message`; and takeaways too long to make good cards."""
@@ -392,4 +436,4 @@ def _advice(takeaway: Takeaway, title: str, carded: set[str]) -> list[str]:
     return out
 
 
-__all__: Sequence[str] = ("NothingToBuild", "build", "check", "refine")
+__all__: Sequence[str] = ("NothingToBuild", "build", "check", "recorded", "refine")

@@ -15,7 +15,7 @@ from . import language, quality, render
 from .config import Options
 from .drafts import Kind
 from .errors import SourceProblem
-from .lock import Record
+from .lock import REMOVED_TAG, Record
 from .media import MediaFile, MediaResolver
 from .notes import NoteFile, SourceNote
 from .records import by_value
@@ -304,7 +304,6 @@ _NUMBERED_DELETION = re.compile(r"\{\{c(\d+)::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)
 
 
 RESERVED_NAMESPACE = "flashgen"  # tags `flashgen::...` are flashgen's markers, never a note's
-REMOVED_TAG = "flashgen::removed"
 
 
 def reserved(tag: str) -> bool:

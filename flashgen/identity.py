@@ -12,10 +12,12 @@ The rules, in one place:
 2. With a lock file, each takeaway of this build is matched to one of the last
    build, in this order: same note and same text (wherever it moved in the
    note); same text in another note (a moved takeaway); similar text in the same
-   note (a typo fixed or a rewording: `similarity` >= `SIMILAR`). A note file
+   note (a typo fixed or a rewording: `similarity` >= `SIMILAR_WORDS`). A note file
    that was renamed or moved is recognised by its front matter `id`, its title,
    or by sharing takeaways with a note that disappeared. A matched takeaway
-   keeps its id.
+   keeps its id. Only what the lock file holds is used (the text's `sum` and
+   `words`, see `lock`), never the state of one machine: every clone of the
+   notes and the lock file gives the same GUIDs.
 3. A card's GUID is derived from its takeaway id and its role (the rule that made
    it); a matched takeaway's cards keep their GUIDs, matched by role, else by kind
    in order.
@@ -31,19 +33,32 @@ The rules, in one place:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from rapidfuzz import fuzz
 
 from . import cards as cards_stage
-from . import language
-from .cards import REMOVED_TAG, Card, content_hash, digest, fields_hash
-from .lock import Lock, Record
+from .cards import Card, content_hash, digest, fields_hash
+from .lock import (
+    HASH,
+    REMOVED_TAG,
+    Lock,
+    Record,
+    fingerprinted,
+    is_content,
+    normalise,
+    split_words,
+    text_sum,
+    word_codes,
+)
 from .takeaways import Takeaway
 
-SIMILAR = 60  # rapidfuzz ratio (0-100) above which a changed takeaway is the same takeaway
+SIMILAR = 60  # rapidfuzz ratio (0-100) above which a changed cloze deletion is the same deletion
+# `similarity` (0-100) from which a changed takeaway is the same takeaway: a ratio of word sequences
+# is lower than one of characters for the same edit (a word with a typo does not count at all).
+SIMILAR_WORDS = 52
 
 # `removed`: its takeaway disappeared in this build; `retired`: removed in an earlier build.
 Status = Literal["added", "updated", "unchanged", "moved", "removed", "retired"]
@@ -99,21 +114,18 @@ def _base62(data: bytes, length: int = 12) -> str:
     return "".join(out)
 
 
-def normalise(text: str) -> str:
-    return " ".join(text.split())
-
-
-def similarity(a: str, b: str) -> float:
-    """How alike two versions of a takeaway are (0-100): their characters must be alike (a typo, a
-    rewording) and so must their words, so that "Two :: Dos" is not taken for "Three :: Tres"."""
+def similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    """How alike two versions of a takeaway are (0-100), from their words as the lock file keeps
+    them (`lock.word_codes`): the sequences of words must be alike (a typo, a rewording) and so
+    must their content words, so that "Two :: Dos" is not taken for "Three :: Tres"."""
     ratio = fuzz.ratio(a, b)
     if ratio >= 90:
         return ratio
-    words_a, words_b = set(language.content_words(a)), set(language.content_words(b))
+    words_a, words_b = {w for w in a if is_content(w)}, {w for w in b if is_content(w)}
     if words_a or words_b:
         shared = len(words_a & words_b) / len(words_a | words_b)
         if shared < 0.5:
-            return min(ratio, SIMILAR - 1)
+            return min(ratio, SIMILAR_WORDS - 1)
     return ratio
 
 
@@ -143,6 +155,8 @@ class _New:
     key: str
     text: str
     occurrence: int
+    sum: str
+    words: list[str]
     old: _Old | None = None
 
 
@@ -153,7 +167,8 @@ class _Old:
     tid: str
     key: str
     title: str
-    text: str
+    sum: str
+    words: list[str]
     records: list[Record]
     active: bool
     taken: bool = False
@@ -168,6 +183,7 @@ def assign(
     keep: Collection[str] = frozenset(),
     reserved: tuple[Collection[str], Collection[str]] = ((), ()),
     namespace: str = "",
+    texts: Mapping[str, tuple[int, str]] | None = None,
 ) -> Plan:
     """Give every card its GUID, cloze numbers and modification time; find what was removed.
 
@@ -175,9 +191,11 @@ def assign(
     are left as the lock file has them, neither matched nor removed. `reserved` GUIDs and
     takeaway ids belong to cards outside `lock` (an incremental build's unchanged notes).
     `namespace`, the package's name, keeps the ids of new takeaways apart from other packages'.
+    `texts` holds, by takeaway id, the line and whole text of the last build's takeaways (from
+    the state): a removed takeaway's card shows them, where the lock file has only its start.
     """
     new = _group(cards)
-    kept = tuple(r for r in lock.records if r.path in keep)
+    kept = tuple(fingerprinted(r) for r in lock.records if r.path in keep)
     old = _old_takeaways(r for r in lock.records if r.path not in keep)
     _match(new, old)
 
@@ -194,7 +212,7 @@ def assign(
         for card, record in _pair_cards(item.cards, item.old.records if item.old else []):
             guid = record.guid if record else _fresh(card_guid(tid, card.role), used_guids)
             used_guids.add(guid)
-            identities.append(_identify(card, tid, guid, record, now))
+            identities.append(_identify(card, tid, guid, record, now, item))
 
     pruned = 0
     for o in old:
@@ -204,6 +222,9 @@ def assign(
             if record.status == "active":
                 # tagged as the package tags it: only `flashgen::removed` (see `cards.retired`)
                 record = replace(record, status="removed", mod=max(now, record.mod + 1), tags=(REMOVED_TAG,))
+                known = (texts or {}).get(record.takeaway)
+                if known is not None and text_sum(known[1]) == record.sum:
+                    record = replace(record, line=known[0], text=known[1])
                 status: Status = "removed"
             elif prune:
                 pruned += 1
@@ -236,7 +257,7 @@ def _group(cards: Sequence[Card]) -> list[_New]:
             text = normalise(takeaway.full_text)
             occurrence = seen[key, text]
             seen[key, text] += 1
-            item = groups[id(takeaway)] = _New(takeaway, [], key, text, occurrence)
+            item = groups[id(takeaway)] = _New(takeaway, [], key, text, occurrence, text_sum(text), word_codes(text))
         item.cards.append(card)
     return list(groups.values())
 
@@ -244,11 +265,13 @@ def _group(cards: Sequence[Card]) -> list[_New]:
 def _old_takeaways(records: Iterable[Record]) -> list[_Old]:
     by_tid: dict[str, _Old] = {}
     for record in records:
+        record = fingerprinted(record)
         old = by_tid.get(record.takeaway)
         if old is None:
             old = by_tid[record.takeaway] = _Old(
-                record.takeaway, record.note, record.title, normalise(record.text), [], record.status == "active"
-            )
+                record.takeaway, record.note, record.title, record.sum, split_words(record.words), [],
+                record.status == "active",
+            )  # fmt: skip
         old.records.append(record)
     return list(by_tid.values())
 
@@ -266,18 +289,18 @@ def _match(new: list[_New], old: list[_Old]) -> None:
     # 1. Same note, same text.
     exact: dict[tuple[str, str], list[_Old]] = defaultdict(list)
     for o in sorted(old, key=lambda o: not o.active):
-        exact[o.key, o.text].append(o)
+        exact[o.key, o.sum].append(o)
     for item in new:
-        pool = [o for o in exact.get((key_of(item), item.text), ()) if not o.taken]
+        pool = [o for o in exact.get((key_of(item), item.sum), ()) if not o.taken]
         if pool:
             take(item, pool[0])
     # 2. Same text in another note: the takeaway moved.
     by_text: dict[str, list[_Old]] = defaultdict(list)
     for o in sorted(old, key=lambda o: not o.active):
-        by_text[o.text].append(o)
+        by_text[o.sum].append(o)
     for item in new:
         if item.old is None:
-            pool = [o for o in by_text.get(item.text, ()) if not o.taken]
+            pool = [o for o in by_text.get(item.sum, ()) if not o.taken]
             if pool:
                 take(item, pool[0])
     # 3. Similar text in the same note: edited in place.
@@ -292,14 +315,14 @@ def _match(new: list[_New], old: list[_Old]) -> None:
     for key, items in pending.items():
         scored = sorted(
             (
-                (similarity(item.text, o.text), -abs(i - j), i, j)
+                (similarity(item.words, o.words), -abs(i - j), i, j)
                 for i, item in enumerate(items)
                 for j, o in enumerate(by_key[key])
             ),
             reverse=True,
         )
         for score, _, i, j in scored:
-            if score < SIMILAR:
+            if score < SIMILAR_WORDS:
                 break
             item, o = items[i], by_key[key][j]
             if item.old is None and not o.taken:
@@ -318,7 +341,7 @@ def _note_aliases(new: Sequence[_New], old: Sequence[_Old]) -> dict[str, str]:
     for o in old:
         if o.key in vanished:
             titles.setdefault(o.key, o.title)
-            texts[o.key].add(o.text)
+            texts[o.key].add(o.sum)
     aliases: dict[str, str] = {}
     fresh: dict[str, list[_New]] = defaultdict(list)
     for item in new:
@@ -331,7 +354,7 @@ def _note_aliases(new: Sequence[_New], old: Sequence[_Old]) -> dict[str, str]:
         if by_title:
             aliases[key] = by_title[0]
             continue
-        shared = [(len(texts[k] & {i.text for i in items}), k) for k in candidates]
+        shared = [(len(texts[k] & {i.sum for i in items}), k) for k in candidates]
         best = max(shared, default=(0, ""))
         if best[0] > 0:
             aliases[key] = best[1]
@@ -388,7 +411,7 @@ def _cloze_numbers(deletions: Sequence[str], record: Record | None) -> tuple[lis
     return final, highest
 
 
-def _identify(card: Card, tid: str, guid: str, record: Record | None, now: int) -> Identity:
+def _identify(card: Card, tid: str, guid: str, record: Record | None, now: int, item: _New) -> Identity:
     front, cloze_max = card.front, 0
     clozes: tuple[tuple[int, str], ...] = ()
     if card.deletions:
@@ -405,7 +428,7 @@ def _identify(card: Card, tid: str, guid: str, record: Record | None, now: int) 
     status: Status
     if record is None:
         status, mod = "added", now
-    elif record.status == "active" and record.hash == fingerprint:
+    elif record.status == "active" and record.hash == fingerprint[:HASH]:
         status, mod = "unchanged", record.mod
     else:
         status, mod = "updated", max(now, record.mod + 1)
@@ -422,11 +445,13 @@ def _identify(card: Card, tid: str, guid: str, record: Record | None, now: int) 
         kind=card.kind,
         text=takeaway.full_text,
         deck=card.deck,
-        hash=fingerprint,
-        fields=fields,
+        hash=fingerprint[:HASH],
+        fields=fields[:HASH],
         mod=mod,
         clozes=clozes,
         cloze_max=cloze_max,
         tags=card.tags,
+        sum=item.sum,
+        words="".join(item.words),
     )
     return Identity(card, guid, mod, front, status, new_record)

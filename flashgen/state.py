@@ -39,7 +39,8 @@ from .lock import atomic_path
 if TYPE_CHECKING:
     from .harvest import NoteResult
 
-SCHEMA: Literal[1] = 1  # of every state file; a file of another schema is ignored and rebuilt
+SCHEMA: Literal[1] = 1  # of the cache; a cache of another schema is ignored and rebuilt
+STAMP_SCHEMA: Literal[2] = 2  # of the stamp (2: the manifest holds each takeaway's text), likewise
 FOLDER = ".flashgen"
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -138,9 +139,17 @@ class NoteEntry(msgspec.Struct, forbid_unknown_fields=True):
     warnings: list[Problem] = msgspec.field(default_factory=list)
     empty: bool = False
     silent: str = ""  # why the note made no card
+    # Each takeaway that made cards: its id -> its line and whole text. The lock file keeps only
+    # the start of a takeaway's text; a build that finds a takeaway removed shows these on its card.
+    texts: dict[str, tuple[Count, str]] = msgspec.field(default_factory=dict)
 
 
 Manifest = dict[str, NoteEntry]  # note path (relative to its folder) -> what it made
+
+
+def known_texts(manifest: Manifest) -> dict[str, tuple[int, str]]:
+    """The line and whole text of every takeaway of the manifest, by takeaway id."""
+    return {tid: known for entry in manifest.values() for tid, known in entry.texts.items()}
 
 
 class Stamp(msgspec.Struct, forbid_unknown_fields=True):
@@ -149,7 +158,7 @@ class Stamp(msgspec.Struct, forbid_unknown_fields=True):
     `current` is false when the deck must be made again next time whatever changed (a language
     model to ask again, a note that could not be looked at): the manifest still serves."""
 
-    schema: Literal[1]
+    schema: Literal[2]
     origin: Origin
     key: str
     current: bool
@@ -211,7 +220,7 @@ def new_stamp(
     here = origin(paths.folder)
     if here is None:
         return None
-    return Stamp(SCHEMA, here, key, current, notes, outputs, summary, digests, manifest)
+    return Stamp(STAMP_SCHEMA, here, key, current, notes, outputs, summary, digests, manifest)
 
 
 # --- the cache -----------------------------------------------------------------------------------

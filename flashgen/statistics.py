@@ -286,11 +286,11 @@ def _finding(study: TakeawayStudy, norm: float) -> Finding | None:
 def study(options: Options, collection: Path | None = None, client: AnkiConnect | None = None) -> Study:
     """Read the study of this deck's notes (the lock file names them) from a collection file, or
     else through AnkiConnect (`client`)."""
-    from . import lock
+    from .build import recorded
 
     if not options.lock_path.is_file():
         raise StatsError(f"{options.lock_path}: no lock file; build the deck first (flashgen build)")
-    records = lock.load(options.lock_path).records
+    records = recorded(options)
     guids = [r.guid for r in records if r.status == "active"]
     if collection is not None:
         held = read_collection(collection, guids)

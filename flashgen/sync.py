@@ -36,11 +36,11 @@ from typing import Protocol
 
 from . import cards, identity, lock, package
 from .build import _output_lock, refine, write_deck
-from .cards import REMOVED_TAG
 from .config import Options
 from .errors import FlashgenError, NothingToBuild
 from .harvest import harvest
 from .identity import Identity
+from .lock import REMOVED_TAG
 from .media import MediaFile
 from .notes import find_notes
 from .state import Cache, state_paths
@@ -159,9 +159,10 @@ def anki_fields(item: Identity) -> dict[str, str]:
 
 
 def fields_hash(kind: str, fields: Mapping[str, str]) -> str:
-    """`cards.fields_hash` of a note's fields as Anki holds them."""
+    """`cards.fields_hash` of a note's fields as Anki holds them, as long as the lock file keeps it."""
     front = fields.get("Question" if kind == "basic" else "Text", "")
-    return cards.fields_hash(kind, front, fields.get("Answer", ""), fields.get("Extra", ""), fields.get("Context", ""))
+    found = cards.fields_hash(kind, front, fields.get("Answer", ""), fields.get("Extra", ""), fields.get("Context", ""))
+    return found[: lock.HASH]
 
 
 def merged_tags(ours: Iterable[str], theirs: Iterable[str], ours_before: Iterable[str]) -> tuple[str, ...]:
@@ -251,9 +252,9 @@ def _written_fields(
     written = set()
     synced = state.get(item.guid, {}).get("fields")
     if isinstance(synced, str):
-        written.add(synced)
+        written.add(synced[: lock.HASH])  # (earlier versions kept longer hashes)
     if item.guid in previous and previous[item.guid].fields:
-        written.add(previous[item.guid].fields)
+        written.add(previous[item.guid].fields[: lock.HASH])
     if item.status in ("removed", "retired"):
         written.add(fields_hash(item.card.kind, anki_fields(item)))
     return written

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -71,6 +73,46 @@ def anki(tmp_path: Path) -> Iterator[Anki]:
         yield Anki(col)
     finally:
         col.close()
+
+
+def lock_cards(path: Path) -> list[dict[str, Any]]:
+    """The lock file's records, one dict a card. Where the lock file keeps only the start of a
+    takeaway's text, its whole text and line come from the state, as a build takes them."""
+    from flashgen import lock, state
+
+    found = state.Stamp.load(state.state_paths(path.parent, path.name.removesuffix(".lock.json")))[0]
+    known = state.known_texts(found.manifest) if found is not None else {}
+    out = []
+    for record in lock.load(path).records:
+        if record.status == "active" and record.takeaway in known:
+            line, text = known[record.takeaway]
+            record = replace(record, line=line, text=text)
+        out.append({name: getattr(record, name) for name in record.__slots__})
+    return out
+
+
+_V1_KEYS = (
+    "guid", "note", "path", "title", "takeaway", "line", "role", "kind", "text", "deck", "hash", "mod", "fields",
+    "status", "clozes", "cloze_max", "tags",
+)  # fmt: skip
+
+
+def write_v1_lock(path: Path, cards: list[dict[str, Any]]) -> None:
+    """A lock file as flashgen wrote it before format 2: a line a card, every field spelled out
+    (`clozes` and `tags` only when there are some), sorted keys, hashes of 20 hex digits."""
+    rows = []
+    for card in cards:
+        row = {key: card[key] for key in _V1_KEYS if key in card}
+        row["hash"], row["fields"] = (row["hash"] + "0" * 20)[:20], (row["fields"] + "0" * 20)[:20]
+        row["clozes"] = [list(c) for c in row.get("clozes", ())]
+        row["tags"] = list(row.get("tags", ()))
+        for key in ("clozes", "tags"):
+            if not row[key]:
+                del row[key]
+        if "clozes" not in row:
+            row.pop("cloze_max", None)
+        rows.append(json.dumps(row, ensure_ascii=False, sort_keys=True))
+    path.write_text('{"format": 1, "cards": [\n' + ",\n".join(rows) + "\n]}\n", encoding="utf-8")
 
 
 def write_notes(folder: Path, notes: dict[str, str]) -> Path:

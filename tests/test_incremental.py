@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
 from flashgen.build import build
 from flashgen.config import load_options
 from flashgen.report import Report
+from flashgen.state import Stamp, origin, state_paths
 
 from .conftest import write_notes
 from .test_rendering import PNG
@@ -62,10 +63,18 @@ def _anki_view(package: Path, folder: Path) -> dict[str, tuple[object, ...]]:
         col.close()
 
 
+def _not_current(out: Path) -> None:
+    """Make the next build in `out`, a copy of a deck folder, a full one that knows what the
+    state knows (the texts of removed takeaways): a copied state is otherwise ignored."""
+    paths = state_paths(out, "vault")
+    stamp = msgspec.json.decode(paths.stamp.read_bytes(), type=Stamp)
+    msgspec.structs.replace(stamp, current=False, origin=origin(paths.folder)).save(paths)
+
+
 def _compare(tmp_path: Path, vault: Path, incremental_out: Path, full_out: Path, now: int, tag: str) -> Report:
     """Build incrementally into one folder and in full into a copy of the same state; compare."""
     fast = build(load_options([vault], output=incremental_out), now=now)
-    (full_out / ".flashgen" / "vault.state").unlink()  # no stamp: the full build
+    _not_current(full_out)  # the full build, knowing what the state knows
     full = build(load_options([vault], output=full_out), now=now)
     assert fast.incremental and not full.incremental
     assert (incremental_out / "vault.lock.json").read_text() == (full_out / "vault.lock.json").read_text()
@@ -162,31 +171,6 @@ def test_a_damaged_saved_database_makes_a_full_build(tmp_path: Path) -> None:
     assert not again.written
 
 
-def test_lock_lines_are_scanned_like_json() -> None:
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from flashgen.incremental import _scan
-    from flashgen.lock import Record, lines
-
-    text = st.text(max_size=30)
-
-    @settings(max_examples=200, deadline=None)
-    @given(text, text, text, text, text, st.integers(0, 10**6), text, text, st.sampled_from(["active", "removed"]))
-    def check(
-        path: str, note: str, role: str, title: str, body: str, line: int, guid: str, takeaway: str, status: str
-    ) -> None:
-        record = Record(
-            guid=guid, note=note + '"path": "decoy", "role": "x"', path=path, title=title, takeaway=takeaway,
-            line=line, role=role, kind="basic", text=body, deck="D", hash="h", mod=1, status=status,
-        )  # fmt: skip
-        [encoded] = lines([record])
-        expected = json.loads(encoded)
-        assert _scan(encoded) == {k: expected[k] for k in ("guid", "line", "path", "role", "status", "takeaway")}
-
-    check()
-
-
 def test_the_cache_written_from_worker_processes_serves_the_next_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -254,35 +238,6 @@ def test_cards_pickle_by_value_with_their_takeaway_note_and_images(tmp_path: Pat
         assert back.takeaway.children == card.takeaway.children
         assert [c.note for c in back.takeaway.children] == [c.note for c in card.takeaway.children]
         assert back.media == card.media and all(m.path.read_bytes() == PNG for m in back.media)
-
-
-def test_a_lock_file_changed_between_its_two_readings_stops_the_rewrite(tmp_path: Path) -> None:
-    """An incremental build reads the lock file twice (see `incremental.rebuild`); if it changed
-    in between, the new lock file is not written from it, and the error names the lock file."""
-    from flashgen import incremental, lock
-    from flashgen.notes import find_notes
-    from flashgen.state import Stamp, state_paths
-
-    vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(10)})
-    out = tmp_path / "out"
-    options = load_options([vault], output=out)
-    build(options)
-    n3 = vault / "n03.md"
-    n3.write_text(n3.read_text().replace("food", "warmth"))
-    redo = [f for f in find_notes([vault], out) if f.rel == "n03.md"]
-    stamp, _ = Stamp.load(state_paths(out, "vault"))
-    assert stamp is not None
-    delta = incremental.rebuild(options, redo, [], int(time.time()), stamp.manifest)
-    assert delta is not None
-    assert sum(1 for _ in delta.lock_lines()) == len(delta.kept) - delta.kept.count(0) + len(delta.fresh)
-
-    before = options.lock_path.read_bytes()
-    options.lock_path.write_bytes(before.replace(b'"role": "', b'"role": "x', 1))
-    with pytest.raises(OSError) as raised:
-        lock.write_lines(options.lock_path, delta.lock_lines())
-    assert raised.value.filename == str(options.lock_path) and "changed" in str(raised.value.strerror)
-    assert options.lock_path.read_bytes() != before and b'"role": "x' in options.lock_path.read_bytes()
-    assert not list(out.glob(".*.tmp"))  # the half-written lock file is gone
 
 
 def _touch_all(vault: Path, seconds: int) -> None:

@@ -17,7 +17,7 @@ from flashgen.cli import main
 from flashgen.config import load_options
 
 from .chat_server import ChatServer, Reply, ScriptedResponder
-from .conftest import Anki, write_notes
+from .conftest import Anki, lock_cards, write_notes
 
 KEY = "sk-test-do-not-leak-4242"
 
@@ -158,12 +158,12 @@ def test_llm_cards_keep_their_identity_when_regenerated(tmp_path: Path) -> None:
     }
     with ChatServer(ScriptedResponder(answers)) as server:
         build(_options(vault, out, server))
-        first = {c["role"]: c["guid"] for c in json.loads((out / "vault.lock.json").read_text())["cards"]}
+        first = {c["role"]: c["guid"] for c in lock_cards(out / "vault.lock.json")}
         (vault / "cell.md").write_text("- Mitochondria produce most of the cell's **ATP**.\n")
         report = build(_options(vault, out, server))
         second = {
             c["role"]: c["guid"]
-            for c in json.loads((out / "vault.lock.json").read_text())["cards"]
+            for c in lock_cards(out / "vault.lock.json")
             if c["status"] == "active"
         }
     assert second["llm:qa"] == first["llm:qa"] and report.plan["updated"] >= 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,56 +20,59 @@ from flashgen.build import build
 from flashgen.config import load_options
 from flashgen.errors import OutputError
 
-from .conftest import write_notes
+from .conftest import Anki, lock_cards, study, write_notes
 from .test_incremental import _anki_view, _note
 
 Edit = Callable[[list[str]], list[str]]
 
 
-def _first(lines: list[str], has: str) -> int:
-    return next(i for i, line in enumerate(lines) if has in line)
+def _first(lines: list[str], has: str, after: str = "") -> int:
+    start = next(i for i, line in enumerate(lines) if after in line) if after else 0
+    return next(i for i in range(start, len(lines)) if has in lines[i])
 
 
-def _set(key: str, value: str, has: str = '"guid"') -> Edit:
-    """Set `key` to the JSON text `value` in the first record line holding `has`."""
+def _sub(pattern: str, replacement: str, has: str = '"cards":', after: str = "") -> Edit:
+    """Replace `pattern` once in the first line holding `has` (after the first holding `after`)."""
 
     def edit(lines: list[str]) -> list[str]:
-        at = _first(lines, has)
-        lines[at] = re.sub(rf'"{key}": (-?\d+|"[^"]*")', lambda _: f'"{key}": {value}', lines[at], count=1)
+        at = _first(lines, has, after)
+        lines[at] = re.sub(pattern, replacement, lines[at], count=1)
         return lines
 
     return edit
+
+
+_MOD = r'("cards":\[\["[^"]*","[^"]*",)\d+'  # the first card's modification time
+_CLOZE = r"(\[\[)\d+(,)"  # the first cloze number of the first cloze card
+_GUID = r'("cards":\[\[")[^"]*'
 
 
 def _one_guid(lines: list[str]) -> list[str]:
-    guid = json.loads(lines[1].rstrip(","))["guid"]
-    return [re.sub(r'"guid": "[^"]*"', f'"guid": "{guid}"', line) for line in lines]
-
-
-def _cloze(number: str) -> Edit:
-    def edit(lines: list[str]) -> list[str]:
-        at = _first(lines, '"clozes": [[')
-        lines[at] = re.sub(r'"clozes": \[\[\d+', f'"clozes": [[{number}', lines[at], count=1)
-        return lines
-
-    return edit
+    guid = re.search(r'"cards":\[\["([^"]*)"', lines[_first(lines, '"cards":')]).group(1)  # type: ignore[union-attr]
+    return [re.sub(r'(\[\[|\],\[)"fg[^"]*"', rf'\1"{guid}"', line) for line in lines]
 
 
 EDITS: dict[str, Edit] = {
-    "mod 1e30": _set("mod", "1e30"),
-    "mod 10**30 (a number)": _set("mod", str(10**30)),
-    "mod 10**30 (as typed)": _set("mod", "10**30"),
-    "mod negative": _set("mod", "-1"),
-    "mod as text": _set("mod", '"1700000000"'),
-    "cloze 0": _cloze("0"),
-    "cloze 70000": _cloze("70000"),
-    "cloze_max -3": _set("cloze_max", "-3", '"clozes": [['),
-    "cloze_max below its clozes": _set("cloze_max", "0", '"clozes": [['),
+    "mod 1e30": _sub(_MOD, r"\g<1>1e30"),
+    "mod 10**30 (a number)": _sub(_MOD, rf"\g<1>{10**30}"),
+    "mod 10**30 (as typed)": _sub(_MOD, r"\g<1>10**30"),
+    "mod negative": _sub(_MOD, r"\g<1>-1"),
+    "mod as text": _sub(_MOD, r'\g<1>"1700000000"'),
+    "cloze 0": _sub(_CLOZE, r"\g<1>0\2", "[[1,"),
+    "cloze 70000": _sub(_CLOZE, r"\g<1>70000\2", "[[1,"),
+    "cloze_max -3": _sub(r'(\[\[1,"[^"]*"\]\])\]', r"\1,-3]", "[[1,"),
+    "cloze_max below its clozes": _sub(r'(\[\[1,"[^"]*"\]\])\]', r"\1,0]", "[[1,"),
     "every record one GUID": _one_guid,
-    "GUID with a space": _set("guid", '"fg a b"'),
-    "field separator in the text": _set("text", '"a\\u001fb"'),
-    "status unknown": _set("status", '"deleted"'),
-    "line negative": _set("line", "-4"),
+    "GUID with a space": _sub(_GUID, r"\1fg a b"),
+    "field separator in the text": _sub(r'"text":"', r'"text":"a\\u001f'),
+    "status unknown": _sub(r'"text":', r'"status":"deleted","text":'),
+    "line negative": _sub(r'"text":', r'"line":-4,"text":'),
+    "sum not as written": _sub(r'"sum":"[^"]*"', r'"sum":"abc"'),
+    "words cut short": _sub(r'"words":"[^"]', r'"words":"'),
+    "a card cut short": _sub(r'("cards":\[\["[^"]*","[^"]*",\d+),"[^"]*"', r"\1"),
+    "a takeaway without cards": _sub(r'"cards":\[.*\]\}', r'"cards":[]}'),
+    "a takeaway before its note": lambda lines: [line for line in lines if '"note":' not in line],
+    "an unknown key": _sub(r'"text":', r'"colour":"red","text":'),
 }
 
 
@@ -77,7 +81,7 @@ def built(tmp_path: Path) -> tuple[Path, Path, int]:
     vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(12)})
     out = tmp_path / "decks"
     report = build(load_options([vault], output=out))
-    assert report.written and '"clozes": [[' in (out / "vault.lock.json").read_text()
+    assert report.written and "[[1," in (out / "vault.lock.json").read_text()
     return vault, out, report.anki_notes
 
 
@@ -113,21 +117,24 @@ def test_a_hand_edited_lock_value_is_a_located_error(tmp_path: Path, built: tupl
 def test_the_error_names_the_line_that_is_wrong(built: tuple[Path, Path, int]) -> None:
     vault, out, _ = built
     lock = out / "vault.lock.json"
-    lines = _edit(lock, _set("mod", "1e30", '"path": "n05.md"'))
+    lines = _edit(lock, _sub(_MOD, r"\g<1>1e30", after='"note":"n05.md"'))
     wrong = _first(lines, "1e30") + 1
+    assert wrong > 3
     with pytest.raises(OutputError, match=rf"vault\.lock\.json:{wrong}: damaged lock file: .*mod"):
         build(load_options([vault], output=out))
     _edit(lock, lambda found: [line.replace("1e30", "1700000000") for line in found])
-    _edit(lock, _one_guid)
-    second = r"vault\.lock\.json:3: damaged lock file: GUID \S+ is also the GUID of line 2"
-    with pytest.raises(OutputError, match=second):
+    lines = _edit(lock, _one_guid)
+    first = _first(lines, '"cards":') + 1
+    second = first if lines[first - 1].count('["fg') > 1 else first + 1
+    message = rf"vault\.lock\.json:{second}: damaged lock file: GUID \S+ is also the GUID of line {first}"
+    with pytest.raises(OutputError, match=message):
         build(load_options([vault], output=out))
 
 
 def test_the_command_line_reports_it_without_a_traceback(built: tuple[Path, Path, int]) -> None:
     vault, out, _ = built
     lock = out / "vault.lock.json"
-    _edit(lock, _cloze("70000"))
+    _edit(lock, EDITS["cloze 70000"])
     done = subprocess.run(
         [sys.executable, "-m", "flashgen", "build", str(vault), "-o", str(out)],
         capture_output=True,
@@ -157,10 +164,8 @@ def test_an_incremental_build_does_not_pass_a_duplicate_guid_through(
     lock = out / "vault.lock.json"
 
     def twice(lines: list[str]) -> list[str]:
-        guid = json.loads(lines[1].rstrip(","))["guid"]
-        at = _first(lines, '"path": "n07.md"')
-        lines[at] = re.sub(r'"guid": "[^"]*"', f'"guid": "{guid}"', lines[at])
-        return lines
+        guid = re.search(r'"cards":\[\["([^"]*)"', lines[_first(lines, '"cards":')]).group(1)  # type: ignore[union-attr]
+        return _sub(_GUID, rf"\g<1>{guid}", after='"note":"n07.md"')(lines)
 
     _keep_signature(lock, twice)
     (vault / "n03.md").write_text(_note(3).replace("food", "warmth"))
@@ -174,11 +179,7 @@ def test_an_incremental_build_checks_the_records_it_reads(tmp_path: Path, built:
     vault, out, notes = built
     lock = out / "vault.lock.json"
 
-    def cloze_zero(lines: list[str]) -> list[str]:
-        at = _first(lines, '"path": "n03.md"')
-        at = next(i for i in range(at, len(lines)) if '"clozes": [[' in lines[i])
-        lines[at] = re.sub(r'"clozes": \[\[\d', '"clozes": [[0', lines[at], count=1)
-        return lines
+    cloze_zero = _sub(_CLOZE, r"\g<1>0\2", "[[1,", after='"note":"n03.md"')
 
     _keep_signature(lock, cloze_zero)
     (vault / "n03.md").write_text(_note(3).replace("food", "warmth"))
@@ -193,3 +194,90 @@ def test_a_lock_file_reformatted_by_an_editor_is_still_read(built: tuple[Path, P
     lock.write_text(json.dumps(json.loads(lock.read_text()), indent=4))
     report = build(load_options([vault], output=out))
     assert report.anki_notes == notes and report.plan["unchanged"] == notes
+
+
+FORMAT_1 = Path(__file__).parent / "data" / "lock_v1"
+
+
+def test_a_lock_file_of_format_1_is_rewritten_keeping_every_card_in_anki(tmp_path: Path, anki: Anki) -> None:
+    """A deck built by the version before lock files had format 2: its package imported and
+    studied in Anki, then built by this version from the old lock file (and no state). The lock
+    file is rewritten in format 2, every GUID kept (the removed card's whole text too), and
+    importing the new package adds and updates nothing: same notes, cards and review history. A
+    takeaway edited afterwards still updates its note in place."""
+    vault = tmp_path / "vault"
+    shutil.copytree(FORMAT_1 / "vault", vault)
+    out = tmp_path / "decks"
+    out.mkdir()
+    shutil.copy(FORMAT_1 / "vault.lock.json", out / "vault.lock.json")
+    old = json.loads((FORMAT_1 / "vault.lock.json").read_text(encoding="utf-8"))["cards"]
+    assert old and {c["status"] for c in old} == {"active", "removed"}
+
+    log = anki.import_package(FORMAT_1 / "vault.apkg")
+    assert len(log.new) == len(old)  # type: ignore[attr-defined]
+    assert study(anki.col, None, 30)
+
+    def held() -> dict[str, tuple[int, list[int], list[tuple[int, int, int]]]]:
+        found = {}
+        for note in anki.notes():
+            cards = sorted(note.cards(), key=lambda c: c.ord)
+            reviews = [anki.col.db.scalar("select count() from revlog where cid = ?", c.id) for c in cards]
+            history = [(c.ivl, c.reps, r) for c, r in zip(cards, reviews, strict=True)]
+            found[note.guid] = (note.id, [c.id for c in cards], history)
+        return found
+
+    before = held()
+    assert set(before) == {c["guid"] for c in old}
+
+    report = build(load_options([vault], output=out))
+    text = (out / "vault.lock.json").read_text(encoding="utf-8")
+    assert text.startswith('{"format":2,') and len(text) < len((FORMAT_1 / "vault.lock.json").read_text())
+    assert report.plan["added"] == report.plan["updated"] == 0
+    new = lock_cards(out / "vault.lock.json")
+    assert sorted((c["guid"], c["role"], c["status"], c["mod"]) for c in new) == sorted(
+        (c["guid"], c["role"], c["status"], c["mod"]) for c in old
+    )
+    [removed] = [c for c in new if c["status"] == "removed"]
+    [was] = [c for c in old if c["status"] == "removed"]
+    assert (removed["text"], removed["line"], removed["deck"]) == (was["text"], was["line"], was["deck"])
+
+    log = anki.import_package(out / "vault.apkg")
+    assert len(log.new) == len(log.updated) == 0  # type: ignore[attr-defined]
+    assert held() == before
+
+    book = vault / "design" / "book.md"
+    book.write_text(book.read_text().replace("immediate because people", "immediate since people"))
+    report = build(load_options([vault], output=out))
+    assert report.plan["updated"] == 1 and report.plan["added"] == 0
+    log = anki.import_package(out / "vault.apkg")
+    assert len(log.new) == 0 and len(log.updated) == 1  # type: ignore[attr-defined]
+    assert held().keys() == before.keys()
+    assert all(held()[guid][:2] == before[guid][:2] for guid in before)  # same notes, same cards
+
+    shutil.rmtree(out / ".flashgen")  # the state is the machine's: the lock file alone keeps the GUIDs
+    (out / "vault.lock.json").unlink()
+    shutil.copy(FORMAT_1 / "vault.lock.json", out / "vault.lock.json")
+    build(load_options([vault], output=out))
+    assert {c["guid"] for c in lock_cards(out / "vault.lock.json")} == set(before)
+
+
+def test_a_one_word_edit_is_a_one_line_diff(tmp_path: Path) -> None:
+    """The lock file is laid out a line per takeaway: editing one word of a takeaway changes
+    that line only, and adding a takeaway adds a line (the lines below do not move)."""
+    vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(3)})
+    out = tmp_path / "decks"
+    build(load_options([vault], output=out))
+    lock = out / "vault.lock.json"
+    first = lock.read_text(encoding="utf-8").splitlines()
+    write_notes(vault, {"n01.md": _note(1).replace("food", "warmth")})
+    build(load_options([vault], output=out))
+    second = lock.read_text(encoding="utf-8").splitlines()
+    changed = [(a, b) for a, b in zip(first, second, strict=True) if a != b]
+    assert len(second) == len(first) and len(changed) == 1 and "warmth" in changed[0][1]
+    first_point = "        - The bees of region 1"
+    new_point = "        - Sloths sleep up to **fifteen hours** a day in the wild.\n"
+    write_notes(vault, {"n01.md": _note(1).replace("food", "warmth").replace(first_point, new_point + first_point)})
+    build(load_options([vault], output=out))
+    third = lock.read_text(encoding="utf-8").splitlines()
+    added = [line for line in third if line not in second]
+    assert len(third) == len(second) + 1 and len(added) == 1 and "fifteen hours" in added[0]

@@ -14,12 +14,11 @@ from anki.collection import Collection
 from anki.scheduler.v3 import CardAnswer
 from click.testing import CliRunner
 
-from flashgen import lock
 from flashgen.cli import main
 from flashgen.config import load_options
 from flashgen.statistics import study
 
-from .conftest import Anki, Builder, write_notes
+from .conftest import Anki, Builder, lock_cards, write_notes
 
 NOTE = """\
 ---
@@ -84,9 +83,9 @@ def _card_ids(col: Collection, guid: str) -> list[int]:
 
 def _guids_by_line(lock_path: Path, name: str) -> dict[int, list[str]]:
     by_line: dict[int, list[str]] = {}
-    for record in lock.load(lock_path).records:
-        if record.path == name:
-            by_line.setdefault(record.line, []).append(record.guid)
+    for record in lock_cards(lock_path):
+        if record["path"] == name:
+            by_line.setdefault(record["line"], []).append(record["guid"])
     return by_line
 
 

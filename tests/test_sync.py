@@ -3,7 +3,6 @@ through a collection file and through AnkiConnect."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from flashgen.config import load_options
 from flashgen.sync import SyncError, SyncReport, sync
 
 from .ankiconnect_server import AnkiConnectServer
-from .conftest import Builder, study, write_notes
+from .conftest import Builder, lock_cards, study, write_notes, write_v1_lock
 from .test_rendering import PNG
 
 NOTES = {
@@ -648,10 +647,10 @@ def test_old_lock_files_without_tags_learn_them_from_the_last_package(
     run_build(vault, output=out)
     _import(collection_file, out / "vault.apkg")
     lock_path = out / "vault.lock.json"
-    data = json.loads(lock_path.read_text())
-    for card in data["cards"]:
+    cards = lock_cards(lock_path)
+    for card in cards:
         card.pop("tags", None)
-    lock_path.write_text(json.dumps(data))
+    write_v1_lock(lock_path, cards)
     with _open(collection_file) as col:
         notes = [n for n in _flashgen_notes(col) if "Health" in n.tags]
         for note in notes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 from pathlib import Path
@@ -14,7 +13,7 @@ from flashgen.errors import FlashgenError
 from flashgen.report import Report
 from flashgen.watch import watch
 
-from .conftest import write_notes
+from .conftest import lock_cards, write_notes
 
 
 def _next(outcomes: queue.Queue[Report | FlashgenError], timeout: float = 10.0) -> Report | FlashgenError:
@@ -42,7 +41,7 @@ def test_watch_rebuilds_reports_failures_and_stops(tmp_path: Path) -> None:
         second = _next(outcomes)
         assert isinstance(second, Report) and second.written and second.plan["added"] >= 1
         assert second.parsed == 1  # the unchanged note came from the cache
-        texts = {c["text"] for c in json.loads((out / "vault.lock.json").read_text())["cards"]}
+        texts = {c["text"] for c in lock_cards(out / "vault.lock.json")}
         assert "Sloths sleep up to **15 hours** a day." in texts
 
         (vault / "c.md").write_text("---\ntitle: [\n---\n- broken\n", encoding="utf-8")
