@@ -1,6 +1,14 @@
-"""Build: the pipeline from notes to package, one stage after another.
+"""Build: the pipeline from notes to package, one named stage after another.
 
-notes -> takeaways -> cards (see `harvest`) -> identities -> package and lock file.
+    read -> harvest (takeaways -> cards, note by note) -> identities -> package -> remember
+
+`read` finds the notes and the last build's state; `harvest` makes each note's takeaways and
+cards (see `harvest`); `identify` gives the cards their lasting identities against the lock file
+(see `identity`); `write_deck` writes the package and the lock file; `remember` writes the state
+the next build starts from (see `state`). `build` runs them and returns one `Report`, made in one
+place (`report`) from what the stages `Made`. Two shortcuts are taken when the state allows:
+nothing changed (the state is the answer), or a few notes changed (only they go through the
+stages, see `incremental`). `sync` runs the same stages, and `watch` calls `build`.
 """
 
 from __future__ import annotations
@@ -8,9 +16,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .config import Options
 from .errors import BusyError, NothingToBuild, OutputError, SourceError, SourceProblem
@@ -34,33 +42,101 @@ from .state import (
 if TYPE_CHECKING:
     from . import identity, llm, lock
     from .harvest import Harvest, Progress
+    from .state import Cache
     from .takeaways import Takeaway
 
 LOCK_TIMEOUT = 120.0  # seconds a build waits for another build of the same deck to finish
 
 
+@dataclass(frozen=True)
+class Sources:
+    """What a build starts from (the stage `read`): the note files with their sizes and times,
+    and the last build's state."""
+
+    files: tuple[NoteFile, ...]
+    signatures: dict[str, Signature | None]  # note file -> size and time
+    paths: StatePaths
+    stamp: Stamp | None
+    notices: tuple[str, ...]  # why the state on disk was not used, if it was not
+
+
+@dataclass(frozen=True)
+class Made:
+    """What the stages of one build made, as its `Report` counts it."""
+
+    notes: int
+    takeaways: int
+    anki_notes: int
+    anki_cards: int
+    failures: tuple[SourceProblem, ...]
+    warnings: tuple[SourceProblem, ...]
+    without_takeaways: tuple[str, ...]
+    silent: tuple[tuple[str, str], ...]
+    plan: Mapping[str, int]
+    changes: tuple[Change, ...] = ()
+    written: bool = False
+    parsed: int = 0
+    incremental: bool = False
+    llm: Any = None  # llm.Stats, with generator: llm
+    notices: tuple[str, ...] = ()
+
+
 def build(options: Options, *, now: int | None = None, prune: bool = False, progress: Progress | None = None) -> Report:
     """Build the package and lock file for `options`; return what happened."""
-    files = find_notes(options.paths, options.output)
-    paths = state_paths(options.output, options.name)
-    note_signatures = {str(f.path): signature(f.path) for f in files}
-    stamp, notice = Stamp.load(paths)
-    notices = [notice] if notice else []
-    if stamp is not None and not options.dry_run and not prune and stamp.current and stamp.key == options.cache_key():
-        unchanged = _unchanged(options, stamp, note_signatures)
-        if unchanged is not None:
-            return unchanged
-        if options.generator == "rules":
-            report = _incremental(options, stamp, paths, files, note_signatures, now)
-            if report is not None:
-                return report
-    from .harvest import harvest, no_cycle_collection
-    from .state import Cache
+    sources = read(options)
+    made = (
+        _up_to_date(options, sources, prune)
+        or _changed_notes(options, sources, now, prune)
+        or _all_notes(options, sources, now, prune, progress)
+    )
+    return report(options, sources, made)
 
-    cache = Cache.load(paths, options.cache_key())
-    crop = harvest(options, files, cache=cache, progress=progress)
-    if cache.notice:
-        notices.append(cache.notice)
+
+def report(options: Options, sources: Sources, made: Made) -> Report:
+    """The one place a build's `Report` is made."""
+    return Report(
+        notes=made.notes,
+        takeaways=made.takeaways,
+        anki_notes=made.anki_notes,
+        anki_cards=made.anki_cards,
+        failures=made.failures,
+        warnings=made.warnings,
+        without_takeaways=made.without_takeaways,
+        silent=made.silent,
+        plan=made.plan,
+        changes=made.changes,
+        package=options.package_path,
+        lock=options.lock_path,
+        written=made.written,
+        dry_run=options.dry_run,
+        parsed=made.parsed,
+        llm=made.llm,
+        incremental=made.incremental,
+        notices=sources.notices + made.notices,
+    )
+
+
+# --- the stages ----------------------------------------------------------------------------------
+
+
+def read(options: Options) -> Sources:
+    """Stage 1: the note files, their sizes and times, and the last build's state."""
+    files = tuple(find_notes(options.paths, options.output))
+    paths = state_paths(options.output, options.name)
+    stamp, notice = Stamp.load(paths)
+    signatures = {str(f.path): signature(f.path) for f in files}
+    return Sources(files, signatures, paths, stamp, (notice,) if notice else ())
+
+
+def harvest(
+    options: Options, files: Sequence[NoteFile], cache: Cache | None, progress: Progress | None = None
+) -> tuple[Harvest, llm.Stats | None]:
+    """Stages 2 and 3: each note's takeaways and their cards (unchanged notes from the cache), and
+    with `generator: llm` the language model's cards where they pass the checks. Raises
+    NothingToBuild when no note makes a card."""
+    from .harvest import harvest as harvest_notes
+
+    crop = harvest_notes(options, files, cache=cache, progress=progress)
     crop, llm_stats = refine(options, crop, progress)
     if not crop.cards and not crop.failures:
         if crop.takeaways:
@@ -72,76 +148,206 @@ def build(options: Options, *, now: int | None = None, prune: bool = False, prog
             f"no takeaways found in {crop.notes} notes; mark them with a heading such as "
             "'Key takeaways' or write them as a bulleted list"
         )
+    return crop, llm_stats
+
+
+def identify(
+    options: Options,
+    crop: Harvest,
+    previous: lock.Lock,
+    sources: Sources,
+    now: int | None,
+    *,
+    prune: bool = False,
+    reserved: Sequence[str] = (),
+) -> identity.Plan:
+    """Stage 4: every card's lasting GUID, cloze numbers and time, matched against the lock file
+    (`reserved` GUIDs are taken by notes this package never wrote, see `sync`)."""
+    from . import identity
+
+    stamp = sources.stamp
+    return identity.assign(
+        crop.cards,
+        previous,
+        int(time.time()) if now is None else now,
+        prune=prune,
+        keep=crop.failed_notes,
+        reserved=(reserved, ()),
+        namespace=options.name,
+        texts=known_texts(stamp.manifest) if stamp is not None else {},
+    )
+
+
+def write_deck(options: Options, crop: Harvest, plan: identity.Plan, now: int | None) -> None:
+    """Stage 5: the package (keeping its database for the next incremental build) and the lock
+    file, in that order (a crash between the two leaves files the next build notices and rebuilds)."""
+    from . import lock, package
+
+    _remove_stale_temporaries(options)
+    try:
+        paths = state_paths(options.output, options.name)
+        prepare(paths)
+        package.write(plan.identities, options.package_path, timestamp=now, keep_database=paths.database)
+        lock.write_lines(options.lock_path, lock.lines(plan.records()))
+    except OSError as exc:
+        where = exc.filename2 or exc.filename or options.package_path  # os.replace: (temporary, final)
+        raise OutputError.writing(where, exc) from None
+
+
+def remember(
+    options: Options,
+    sources: Sources,
+    made: Made,
+    inputs: Mapping[str, Signature | None],
+    digests: Mapping[str, str],
+    manifest: Manifest,
+    *,
+    current: bool = True,
+) -> None:
+    """Stage 6: the state that lets the next build skip work: the sizes and times of the notes and
+    images (`inputs`), of the outputs as now written, the report's counts, what each note held
+    (`digests`) and made (`manifest`). `current`: the deck is up to date with `inputs` (a note that
+    could not be looked at, or a language model to ask again, means it is not)."""
+
+    def problems(found: Sequence[SourceProblem]) -> list[tuple[str, int, str]]:
+        return [(str(p.path), p.line, p.message) for p in found]
+
+    summary = Summary(
+        made.notes,
+        made.takeaways,
+        made.anki_notes,
+        made.anki_cards,
+        problems(made.failures),
+        problems(made.warnings),
+        list(made.without_takeaways),
+        [(rel, reason) for rel, reason in made.silent],
+    )
+    notes = dict(inputs)
+    stamp = new_stamp(
+        sources.paths,
+        options.cache_key(),
+        current=current and None not in notes.values(),
+        notes=notes,
+        outputs=_outputs(options),
+        summary=summary,
+        digests=dict(digests),
+        manifest=manifest,
+    )
+    if stamp is None:
+        Stamp.remove(sources.paths)
+    else:
+        stamp.save(sources.paths)
+
+
+def made_by(crop: Harvest, plan: identity.Plan, *, written: bool, llm_stats: Any = None) -> Made:
+    """What a run of the stages over `crop` made."""
+    from . import package
+
+    exported = plan.identities
+    return Made(
+        notes=crop.notes,
+        takeaways=crop.takeaways,
+        anki_notes=len(exported),
+        anki_cards=sum(package.card_count(i) for i in exported),
+        failures=crop.failures,
+        warnings=crop.warnings,
+        without_takeaways=crop.without_takeaways,
+        silent=crop.silent,
+        plan={k: plan.count(k) for k in PLAN_ORDER},  # type: ignore[arg-type]
+        changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),
+        written=written,
+        parsed=crop.parsed,
+        llm=llm_stats,
+    )
+
+
+def inputs_of(sources: Sources, crop: Harvest) -> tuple[dict[str, Signature | None], dict[str, str]]:
+    """The inputs a full run of the stages read, for `remember`: the notes' and images' sizes and
+    times, and the content hash of each note that made its cards and each image's media name (a
+    file touched but not changed is then no change)."""
+    media = {str(m.path): signature(m.path) for c in crop.cards for m in c.media}
+    digests = {**crop.digests, **{str(m.path): m.name for c in crop.cards for m in c.media}}
+    return {**sources.signatures, **media}, digests
+
+
+# --- the three ways through them -----------------------------------------------------------------
+
+
+def _all_notes(options: Options, sources: Sources, now: int | None, prune: bool, progress: Progress | None) -> Made:
+    """Every stage over every note (notes unchanged since the last build come from the cache)."""
+    from . import incremental, lock
+    from .harvest import no_cycle_collection
+    from .state import Cache
+
+    cache = Cache.load(sources.paths, options.cache_key())
+    crop, llm_stats = harvest(options, sources.files, cache, progress)
+    notices = (cache.notice,) if cache.notice else ()
     # The package is written again unless the state vouches for it: it is the one this build
     # wrote last (a package copied or committed from elsewhere is never taken as up to date).
+    stamp = sources.stamp
     vouched = stamp is not None and dict(stamp.outputs) == _outputs(options) and None not in stamp.outputs.values()
-    with _output_lock(options), no_cycle_collection():
-        texts = known_texts(stamp.manifest) if stamp is not None else {}
-        report, manifest = _under_lock(options, crop, now, prune, vouched, texts)
-        report = replace(report, notices=tuple(notices))
-        if llm_stats is not None:
-            report = replace(report, llm=llm_stats)
-        if not options.dry_run:
-            cache.save()
-            # The images the cards show are inputs too: a changed image must rebuild.
-            media = {str(m.path): signature(m.path) for c in crop.cards for m in c.media}
-            # What each note that made its cards held, and each image's content (which its
-            # media name tells): a file touched but not changed is then no change.
-            digests = {**crop.digests, **{str(m.path): m.name for c in crop.cards for m in c.media}}
-            retry = llm_stats is not None and llm_stats.retry_later  # the model must be asked again
-            _stamp(options, paths, {**note_signatures, **media}, report, digests, manifest, current=not retry)
-        else:
+    with output_lock(options), no_cycle_collection():
+        previous = lock.load(options.lock_path)
+        plan = identify(options, crop, previous, sources, now, prune=prune)
+        missing = not vouched or not options.package_path.exists() or not sources.paths.database.exists()
+        outdated = previous.format != lock.LOCK_FORMAT  # rewritten in this version's format
+        written = False
+        if not options.dry_run and plan.identities and (plan.changed or missing or outdated):
+            write_deck(options, crop, plan, now)
+            written = True
+        made = replace(made_by(crop, plan, written=written, llm_stats=llm_stats), notices=notices)
+        if options.dry_run:
             cache.close()
-    return report
+        else:
+            cache.save()
+            inputs, digests = inputs_of(sources, crop)
+            retry = llm_stats is not None and llm_stats.retry_later  # the model must be asked again
+            remember(options, sources, made, inputs, digests, incremental.manifest(crop, plan), current=not retry)
+    return made
 
 
-def refine(options: Options, crop: Harvest, progress: Progress | None = None) -> tuple[Harvest, llm.Stats | None]:
-    """With `generator: llm`, the language model's cards where they pass the checks."""
-    if options.generator != "llm":
-        return crop, None
-    from . import llm
-
-    settings = llm.Settings.from_environment(
-        base_url=options.llm_base_url,
-        model=options.llm_model,
-        concurrency=options.llm_concurrency,
-        timeout=options.llm_timeout,
-        max_requests=options.llm_max_requests,
-    )
-    return llm.refine(crop, settings, options.output / f"{options.name}.llm.json", progress=progress)
+def _usable(options: Options, sources: Sources, prune: bool) -> Stamp | None:
+    """The last build's stamp, when this build may take a shortcut by it."""
+    stamp = sources.stamp
+    if stamp is None or options.dry_run or prune or not stamp.current or stamp.key != options.cache_key():
+        return None
+    return stamp
 
 
-def _outputs(options: Options) -> dict[str, Signature | None]:
-    """The files a build writes, whose signatures tell whether anyone changed them since."""
-    state = state_paths(options.output, options.name)
-    return {str(p): signature(p) for p in (options.package_path, options.lock_path, state.database)}
+def _up_to_date(options: Options, sources: Sources, prune: bool) -> Made | None:
+    """The last build's counts, when no note, option or output has changed since it."""
+    stamp = _usable(options, sources, prune)
+    if stamp is None:
+        return None
+    inputs = dict(sources.signatures)
+    inputs.update({path: signature(Path(path)) for path in stamp.notes if path not in inputs})  # images
+    if stamp.notes != inputs:
+        return None
+    if stamp.outputs != _outputs(options) or None in stamp.outputs.values():
+        return None
+    return _from_stamp(stamp)
 
 
-def _incremental(
-    options: Options,
-    stamp: Stamp,
-    paths: StatePaths,
-    files: Sequence[NoteFile],
-    notes: dict[str, Signature | None],
-    now: int | None,
-) -> Report | None:
-    """Redo only the notes that changed, when the last build's state allows it; None otherwise."""
-    if None in stamp.outputs.values():
+def _changed_notes(options: Options, sources: Sources, now: int | None, prune: bool) -> Made | None:
+    """The stages over the notes that changed only, when the last build's state allows it; None
+    otherwise."""
+    stamp = _usable(options, sources, prune)
+    if stamp is None or options.generator != "rules" or None in stamp.outputs.values():
         return None
     from . import incremental
 
-    found = incremental.changes(files, stamp.notes, notes, stamp.digests)
+    notes = sources.signatures
+    found = incremental.changes(sources.files, stamp.notes, notes, stamp.digests)
     if found is None:
         return None
     redo, vanished = found.redo, found.vanished
-    with _output_lock(options):
+    with output_lock(options):
         if dict(stamp.outputs) != _outputs(options):
             return None  # someone changed the deck or its state since: build in full
         if not redo and not vanished:  # only touched (a sync, a checkout): the deck is up to date
-            report = _from_stamp(options, stamp)
-            notes = {**stamp.notes, **notes, **found.images}
-            _stamp(options, paths, notes, report, stamp.digests, stamp.manifest)
-            return report
+            made = _from_stamp(stamp)
+            remember(options, sources, made, {**stamp.notes, **notes, **found.images}, stamp.digests, stamp.manifest)
+            return made
         import sqlite3
 
         from . import lock
@@ -167,8 +373,8 @@ def _incremental(
         counts["unchanged"] += sum(
             e.anki_notes - e.gone for rel, e in delta.manifest.items() if rel not in delta.affected
         )
-        report = Report(
-            notes=len(files),
+        made = Made(
+            notes=len(sources.files),
             takeaways=sum(e.takeaways for e in entries),
             anki_notes=sum(e.anki_notes for e in entries),
             anki_cards=sum(e.anki_cards for e in entries),
@@ -178,8 +384,6 @@ def _incremental(
             silent=tuple(sorted((rel, e.silent) for rel, e in delta.manifest.items() if e.silent)),
             plan=counts,
             changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),
-            package=options.package_path,
-            lock=options.lock_path,
             written=written,
             parsed=delta.crop.parsed,
             incremental=True,
@@ -191,27 +395,16 @@ def _incremental(
         digests = {name: value for name, value in stamp.digests.items() if name in notes and name not in redone}
         digests.update(delta.crop.digests)
         digests.update((file, name) for e in entries for name, file in e.media)
-        _stamp(options, paths, {**notes, **media}, report, digests, delta.manifest)
-    return report
+        remember(options, sources, made, {**notes, **media}, digests, delta.manifest)
+    return made
 
 
-def _unchanged(options: Options, stamp: Stamp, notes: dict[str, Signature | None]) -> Report | None:
-    """The last build's report, when no note, option or output has changed since it."""
-    inputs = dict(notes)
-    inputs.update({path: signature(Path(path)) for path in stamp.notes if path not in notes})  # images
-    if stamp.notes != inputs:
-        return None
-    if stamp.outputs != _outputs(options) or None in stamp.outputs.values():
-        return None
-    return _from_stamp(options, stamp)
-
-
-def _from_stamp(options: Options, stamp: Stamp) -> Report:
-    """The report of a build that finds the deck up to date: the last build's, nothing to do."""
+def _from_stamp(stamp: Stamp) -> Made:
+    """What a build that finds the deck up to date made: the last build's counts, nothing to do."""
     summary = stamp.summary
     plan = {k: 0 for k in PLAN_ORDER}
     plan["unchanged"] = summary.anki_notes
-    return Report(
+    return Made(
         notes=summary.notes,
         takeaways=summary.takeaways,
         anki_notes=summary.anki_notes,
@@ -221,59 +414,37 @@ def _from_stamp(options: Options, stamp: Stamp) -> Report:
         without_takeaways=tuple(summary.without_takeaways),
         silent=tuple((rel, reason) for rel, reason in summary.silent),
         plan=plan,
-        package=options.package_path,
-        lock=options.lock_path,
     )
+
+
+def refine(options: Options, crop: Harvest, progress: Progress | None = None) -> tuple[Harvest, llm.Stats | None]:
+    """With `generator: llm`, the language model's cards where they pass the checks."""
+    if options.generator != "llm":
+        return crop, None
+    from . import llm
+
+    settings = llm.Settings.from_environment(
+        base_url=options.llm_base_url,
+        model=options.llm_model,
+        concurrency=options.llm_concurrency,
+        timeout=options.llm_timeout,
+        max_requests=options.llm_max_requests,
+    )
+    return llm.refine(crop, settings, options.output / f"{options.name}.llm.json", progress=progress)
+
+
+def _outputs(options: Options) -> dict[str, Signature | None]:
+    """The files a build writes, whose signatures tell whether anyone changed them since."""
+    state = state_paths(options.output, options.name)
+    return {str(p): signature(p) for p in (options.package_path, options.lock_path, state.database)}
 
 
 def _problems(found: Sequence[tuple[str, int, str]]) -> tuple[SourceProblem, ...]:
     return tuple(SourceProblem(Path(path), line, message) for path, line, message in found)
 
 
-def _stamp(
-    options: Options,
-    paths: StatePaths,
-    notes: dict[str, Signature | None],
-    report: Report,
-    digests: Mapping[str, str],
-    manifest: Manifest,
-    *,
-    current: bool = True,
-) -> None:
-    """Write the state that lets the next build skip work (`current`: the deck is up to date with
-    `notes`; a note that could not be looked at means it is not)."""
-
-    def problems(found: Sequence[SourceProblem]) -> list[tuple[str, int, str]]:
-        return [(str(p.path), p.line, p.message) for p in found]
-
-    summary = Summary(
-        report.notes,
-        report.takeaways,
-        report.anki_notes,
-        report.anki_cards,
-        problems(report.failures),
-        problems(report.warnings),
-        list(report.without_takeaways),
-        [(rel, reason) for rel, reason in report.silent],
-    )
-    stamp = new_stamp(
-        paths,
-        options.cache_key(),
-        current=current and None not in notes.values(),
-        notes=notes,
-        outputs=_outputs(options),
-        summary=summary,
-        digests=dict(digests),
-        manifest=manifest,
-    )
-    if stamp is None:
-        Stamp.remove(paths)
-    else:
-        stamp.save(paths)
-
-
 @contextmanager
-def _output_lock(options: Options) -> Iterator[None]:
+def output_lock(options: Options) -> Iterator[None]:
     """Serialise builds of one deck: a second build waits for the first, then refuses clearly."""
     import filelock  # here: a build that finds nothing changed takes no lock and need not load it
 
@@ -291,60 +462,6 @@ def _output_lock(options: Options) -> Iterator[None]:
         yield
     finally:
         guard.release()
-
-
-def _under_lock(
-    options: Options, crop: Harvest, now: int | None, prune: bool, vouched: bool, texts: Mapping[str, tuple[int, str]]
-) -> tuple[Report, Manifest]:
-    from . import identity, incremental, lock, package
-
-    previous = lock.load(options.lock_path)
-    clock = int(time.time()) if now is None else now
-    plan = identity.assign(
-        crop.cards, previous, clock, prune=prune, keep=crop.failed_notes, namespace=options.name, texts=texts
-    )
-    exported = plan.identities
-    written = False
-    state = state_paths(options.output, options.name)
-    missing = not vouched or not options.package_path.exists() or not state.database.exists()
-    outdated = previous.format != lock.LOCK_FORMAT  # rewritten in this version's format
-    if not options.dry_run and exported and (plan.changed or missing or outdated):
-        write_deck(options, crop, plan, now)
-        written = True
-    report = Report(
-        notes=crop.notes,
-        takeaways=crop.takeaways,
-        anki_notes=len(exported),
-        anki_cards=sum(package.card_count(i) for i in exported),
-        failures=crop.failures,
-        warnings=crop.warnings,
-        without_takeaways=crop.without_takeaways,
-        silent=crop.silent,
-        plan={k: plan.count(k) for k in PLAN_ORDER},  # type: ignore[arg-type]
-        changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),
-        package=options.package_path,
-        lock=options.lock_path,
-        written=written,
-        dry_run=options.dry_run,
-        parsed=crop.parsed,
-    )
-    return report, incremental.manifest(crop, plan)
-
-
-def write_deck(options: Options, crop: Harvest, plan: identity.Plan, now: int | None) -> None:
-    """Write the package (keeping its database for the next incremental build) and the lock file,
-    in that order (a crash between the two leaves files the next build notices and rebuilds)."""
-    from . import lock, package
-
-    _remove_stale_temporaries(options)
-    try:
-        paths = state_paths(options.output, options.name)
-        prepare(paths)
-        package.write(plan.identities, options.package_path, timestamp=now, keep_database=paths.database)
-        lock.write_lines(options.lock_path, lock.lines(plan.records()))
-    except OSError as exc:
-        where = exc.filename2 or exc.filename or options.package_path  # os.replace: (temporary, final)
-        raise OutputError.writing(where, exc) from None
 
 
 def _remove_stale_temporaries(options: Options) -> None:

@@ -34,16 +34,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from . import cards, identity, lock, package
-from .build import _output_lock, refine, write_deck
+from . import build as stages
+from . import cards, incremental, lock, package
 from .config import Options
-from .errors import FlashgenError, NothingToBuild
-from .harvest import harvest
+from .errors import FlashgenError
 from .identity import Identity
 from .lock import REMOVED_TAG
 from .media import MediaFile
-from .notes import find_notes
-from .state import Cache, state_paths
+from .state import Cache
 
 
 class SyncError(FlashgenError):
@@ -350,14 +348,15 @@ def sync(
     max_delete: float = 0.2,
     now: int | None = None,
 ) -> SyncReport:
-    """Build the notes, compare with what Anki holds and bring Anki up to date (unless dry run)."""
-    files = find_notes(options.paths, options.output)
-    cache = Cache.load(state_paths(options.output, options.name), options.cache_key())
-    crop = harvest(options, files, cache=cache)
-    crop, _ = refine(options, crop)
-    if not crop.cards and not crop.failures:
-        raise NothingToBuild(f"no takeaways found in {crop.notes} notes")
-    with _output_lock(options):
+    """Build the notes, compare with what Anki holds and bring Anki up to date (unless dry run).
+
+    The stages are the build's (see `build`): read, harvest, identities; then the plan is applied to
+    Anki, and the package, lock file and state are written as a build writes them, so that the
+    next build finds the deck up to date."""
+    sources = stages.read(options)
+    cache = Cache.load(sources.paths, options.cache_key())
+    crop, llm_stats = stages.harvest(options, sources.files, cache)
+    with stages.output_lock(options):
         previous = lock.load(options.lock_path)
         clock = int(time.time()) if now is None else now
         state_path = options.output / f"{options.name}.sync.json"
@@ -365,9 +364,7 @@ def sync(
         known = {r.guid for r in previous.records} | set(state)
         foreign: set[str] = set()
         while True:
-            plan = identity.assign(
-                crop.cards, previous, clock, keep=crop.failed_notes, reserved=(foreign, ()), namespace=options.name
-            )
+            plan = stages.identify(options, crop, previous, sources, clock, reserved=tuple(sorted(foreign)))
             anki = target.managed({i.guid for i in plan.identities}, _known_ids(state))
             # A note this package never wrote (no lock record, no sync record) is never adopted,
             # even when its GUID is one this build derived: its cards get GUIDs of their own.
@@ -400,9 +397,17 @@ def sync(
                 state.pop(item.guid, None)
             deleted = {i.guid for i, _ in actions.delete}
             kept = replace(plan, identities=tuple(i for i in plan.identities if i.guid not in deleted))
-            write_deck(options, crop, kept, now)
+            stages.write_deck(options, crop, kept, now)
             lock.write_atomic(state_path, json.dumps(state, indent=1, sort_keys=True) + "\n")
             cache.save()
+            # The state a build would leave: the next build finds the deck up to date.
+            made = stages.made_by(crop, kept, written=True, llm_stats=llm_stats)
+            inputs, digests = stages.inputs_of(sources, crop)
+            retry = llm_stats is not None and llm_stats.retry_later
+            manifest = incremental.manifest(crop, kept)
+            stages.remember(options, sources, made, inputs, digests, manifest, current=not retry)
+        else:
+            cache.close()
     return SyncReport(actions, crop.notes, crop.failures, options.dry_run)
 
 

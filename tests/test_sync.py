@@ -14,6 +14,7 @@ from anki.collection import Collection
 from click.testing import CliRunner
 
 from flashgen.ankiconnect import AnkiConnect
+from flashgen.build import build
 from flashgen.cli import main
 from flashgen.collection import AnkiCollection
 from flashgen.config import load_options
@@ -742,3 +743,22 @@ def test_a_card_the_user_moved_to_their_own_deck_stays_there(tmp_path: Path, col
         assert others and all(
             {col.decks.name(c.did) for c in col.get_note(n.id).cards()} == {"vault::Insects"} for n in others
         )
+
+
+def test_after_a_sync_the_next_build_finds_the_deck_up_to_date(tmp_path: Path, collection_file: Path) -> None:
+    """Sync runs the build's stages and leaves the state a build would: the build after it, with
+    nothing changed, reads the state and writes nothing; after a note changes, it reads that note
+    only. (Sync once wrote the package and lock file without the state that vouches for them, and
+    the next build made the whole deck again.)"""
+    vault = write_notes(tmp_path / "vault", NOTES)
+    out = tmp_path / "out"
+    build(load_options([vault], output=out))
+    (vault / "sleep.md").write_text((vault / "sleep.md").read_text().replace("for hours", "for many hours"))
+    assert _sync_file(vault, out, collection_file).exit_code == 0
+    written = {p: p.stat().st_mtime_ns for p in (out / "vault.apkg", out / "vault.lock.json")}
+    after = build(load_options([vault], output=out))
+    assert not after.written and after.parsed == 0 and after.plan["unchanged"] == after.anki_notes > 0
+    assert {p: p.stat().st_mtime_ns for p in written} == written
+    (vault / "sleep.md").write_text((vault / "sleep.md").read_text().replace("overnight", "every night"))
+    changed = build(load_options([vault], output=out))
+    assert changed.written and changed.parsed == 1 and changed.plan["updated"] == 1
