@@ -41,6 +41,8 @@ _NOUN_END = re.compile(  # ... or okurigana after a kanji ("仕組み")
 # or a place before it, and no relative clause ("…する code") to make it a head noun.
 _CLAUSE_END = re.compile(r"[をにがで][^をにがで]{0,12}[\u4e00-\u9fff]{2}$")
 _RELATIVE = re.compile(r"(?:する|した|される|された|れる|られる|できる|な|の|る|た|い)\s*[^\s\u3040-\u309f]+$")
+# A noun phrase that names an idea: "…に基づいて判定するという考え".
+_IDEA = re.compile(r"という(?:考え|考え方|仕組み|手法|方式|概念|アイデア|方法|原則|モデル|パターン)$")
 # An answer that ends in a case, a manner or a judgement, not in what the term is.
 _NOT_WHAT = re.compile(
     r"(?:場合|とき|時|ため|よう|感じ|等|など|問題|方|もの|重要|必要|不要|可能|不可能|簡単|便利|大切|有効|危険|困難|容易|十分"
@@ -90,10 +92,11 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
 def _card(question: str, answer: str, sentence: Sentence, setting: Setting, role: str) -> Candidate:
     heading = re.sub(r"(?:とは|について|って|是什么|是什麼)?[?？:：\s]*$", "", setting.section)
     said = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", answer)}
-    if heading and (heading in question or said & {w.lower() for w in re.findall(r"[A-Za-z]{3,}", heading)}):
-        lead = ""  # "AWS Outpostsとは: AWS Outpostsとは？"; "The Extensional Model:" over "extensional modelと…"
-    else:
-        lead = setting.section
+    named = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", heading)} - {"the", "and"}
+    asked = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", question)}
+    # "AWS Outpostsとは: AWS Outpostsとは？"; "The Extensional Model:" over "extensional modelと…"
+    repeated = heading and (heading in question or said & named or (named and named <= asked))
+    lead = "" if repeated else setting.section
     return Candidate("basic", role, question, answer, sentence.index, RANK, lead)
 
 
@@ -128,7 +131,10 @@ def _japanese(text: str, sentence: Sentence, setting: Setting) -> Iterator[Candi
         yield from _defined(match.group("term"), match.group("rest"), sentence, setting, noun_phrase=False)
         return
     match = _TOPIC.match(text)
-    if match and "は" not in outside_brackets(match.group("rest")):
+    rest = outside_brackets(match.group("rest")) if match else ""
+    if _IDEA.search(trimmed(rest)):
+        rest = re.sub(r"では(?:なく|ない)", "", rest)  # "…ではなく、…に基づいて判定するという考え": one idea
+    if match and "は" not in rest:
         yield from _defined(match.group("term"), match.group("rest"), sentence, setting, noun_phrase=True)
 
 
@@ -153,8 +159,8 @@ def _defined(
         bare = outside_brackets(answer)
         if not _NOUN_END.search(answer) or (_CLAUSE_END.search(bare) and not _RELATIVE.search(bare)):
             return  # "XはYに送る": a claim about X, not what X is
-        if re.search(r"[、,]", bare) or len(answer) > 60:
-            return  # several clauses: not one noun phrase
+        if (re.search(r"[、,]", bare) and not _IDEA.search(answer)) or len(answer) > 60:
+            return  # several clauses: not one noun phrase (but "…という考え" is one, however long)
     modifier, _ = head(re.sub(r"[(（][^()（）]*[)）]$", "", found), "ja")  # "主な問題点(main issue)"
     if not modifier:
         yield _card(f"{found}とは？", answer, sentence, setting, "qa:definition")
