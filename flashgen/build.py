@@ -30,9 +30,9 @@ from .state import (
     Stamp,
     StatePaths,
     Summary,
+    keeping_database,
     known_texts,
     new_stamp,
-    prepare,
     signature,
     state_paths,
 )
@@ -185,9 +185,8 @@ def write_deck(options: Options, crop: Harvest, plan: identity.Plan, now: int | 
 
     _remove_stale_temporaries(options)
     try:
-        paths = state_paths(options.output, options.name)
-        prepare(paths)
-        package.write(plan.identities, options.package_path, timestamp=now, keep_database=paths.database)
+        with keeping_database(state_paths(options.output, options.name)) as database:
+            package.write(plan.identities, options.package_path, timestamp=now, database=database)
         lock.write_lines(options.lock_path, lock.lines(plan.records()))
     except OSError as exc:
         where = exc.filename2 or exc.filename or options.package_path  # os.replace: (temporary, final)

@@ -10,7 +10,6 @@ a full build makes (the tests compare the two); anything unexpected falls back t
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +18,9 @@ from typing import TYPE_CHECKING
 from . import lock
 from .config import Options
 from .errors import SourceError, SourceProblem
-from .lock import atomic_path
 from .media import media_name
 from .notes import NoteFile, read_bytes
-from .state import Manifest, NoteEntry, Signature, digest, known_texts, signature, state_paths
+from .state import Manifest, NoteEntry, Signature, changing_database, digest, known_texts, signature, state_paths
 
 # The stages are imported by the functions that redo notes: `changes` alone, which finds that
 # notes were only touched, must not pay for loading the parsers.
@@ -181,10 +179,7 @@ def write(options: Options, delta: Delta) -> None:
     """The package, from a copy of the saved database with the changed notes' rows replaced."""
     from . import package
 
-    paths = state_paths(options.output, options.name)
-    # The copy is made beside the saved database, so that it replaces it by a rename.
-    with atomic_path(paths.database) as database:
-        shutil.copyfile(paths.database, database)
+    with changing_database(state_paths(options.output, options.name)) as database:
         package.replace_rows(database, delta.replaced, delta.plan.identities)
         media = sorted({name: Path(file) for e in delta.manifest.values() for name, file in e.media}.items())
         package.archive(database, media, options.package_path)

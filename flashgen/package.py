@@ -17,7 +17,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -294,10 +294,11 @@ def deck_id(name: str) -> int:
 
 
 def write(
-    identities: Sequence[Identity], path: Path, timestamp: float | None = None, keep_database: Path | None = None
+    identities: Sequence[Identity], path: Path, timestamp: float | None = None, database: Path | None = None
 ) -> None:
-    """Write the package atomically: a crash leaves the previous package intact. `keep_database`
-    receives a copy of its collection, for the next incremental build."""
+    """Write the package atomically: a crash leaves the previous package intact. Its collection
+    database is written at `database` (where the state keeps it, see `state.keeping_database`),
+    else in a scratch file."""
     qa_model, cloze_model = _models()
     rows = _rows(identities)
     decks: dict[str, genanki.Deck] = {}
@@ -308,16 +309,9 @@ def write(
             deck.add_model(cloze_model)
     media = sorted({m.name: m.path for identity in identities for m in identity.card.media}.items())
     stamp = time.time() if timestamp is None else timestamp
-    # The database is written where it is kept (if it is), zipped from there, and kept once the
-    # package is in place.
-    if keep_database is not None:
-        keep_database.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        _storage_errors(path),
-        atomic_path(keep_database) if keep_database is not None else _scratch_database() as database,
-    ):
-        _write_database(_Package(list(decks.values()), rows), database, stamp)
-        archive(database, media, path)
+    with _storage_errors(path), nullcontext(database) if database is not None else _scratch_database() as where:
+        _write_database(_Package(list(decks.values()), rows), where, stamp)
+        archive(where, media, path)
 
 
 @contextmanager

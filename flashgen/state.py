@@ -1,6 +1,7 @@
 """State: what a build keeps beside a deck, in `OUTPUT/.flashgen/`, to make the next build cheaper.
 
-This module alone reads and writes it. Three files per deck:
+This module alone reads and writes it (the others get paths inside it from here). Three files
+per deck:
 
 - `NAME.state` (JSON): the *stamp*, the sizes and times of the notes and the images their cards
   show, with a hash of the content the cards were made from, the outputs' sizes and times, the
@@ -8,7 +9,12 @@ This module alone reads and writes it. Three files per deck:
   changed reads only it; an incremental build reads its manifest (see `incremental`).
 - `NAME.cache` (msgpack): what each note made last time (`harvest.NoteResult`), so that
   unchanged notes are not parsed again, even in a full build.
-- `NAME.anki2`: the package's collection database, as written (see `incremental`).
+- `NAME.anki2`: the package's collection database, as written (see `incremental`). It stays a
+  file of its own, in Anki's schema rather than ours: it is a copy of an output, checked as the
+  outputs are (its size and time are in the stamp: a changed or damaged one makes a full build),
+  and an incremental build needs it as a file, to change with SQLite and zip into the package.
+  Held inside another file, it would have to be copied out on every incremental build (the cost
+  it saves) and the stamp, which every build reads, would grow by the whole deck.
 
 Everything is read as data through typed records (msgspec), never unpickled: a file of another
 schema, an earlier version's pickle, a damaged file or a file that holds anything else is
@@ -25,9 +31,10 @@ import hashlib
 import json
 import operator
 import os
+import shutil
 import struct
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
@@ -93,6 +100,24 @@ def prepare(paths: StatePaths) -> None:
     for pattern in _LEFTOVERS:
         with contextlib.suppress(OSError):
             (folder / pattern.format(name=deck)).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def keeping_database(paths: StatePaths) -> Iterator[Path]:
+    """Where a full build writes the package's collection database: kept (in place of the last
+    one) when the block succeeds, for the next incremental build to start from."""
+    prepare(paths)
+    with atomic_path(paths.database) as database:
+        yield database
+
+
+@contextlib.contextmanager
+def changing_database(paths: StatePaths) -> Iterator[Path]:
+    """A copy of the kept collection database for an incremental build to change: kept in place
+    of the old one when the block succeeds (the copy is made beside it, to replace it by a rename)."""
+    with atomic_path(paths.database) as database:
+        shutil.copyfile(paths.database, database)
+        yield database
 
 
 def origin(folder: Path) -> Origin | None:

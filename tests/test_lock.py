@@ -281,3 +281,24 @@ def test_a_one_word_edit_is_a_one_line_diff(tmp_path: Path) -> None:
     third = lock.read_text(encoding="utf-8").splitlines()
     added = [line for line in third if line not in second]
     assert len(third) == len(second) + 1 and len(added) == 1 and "fifteen hours" in added[0]
+
+
+def test_the_lock_file_alone_keeps_every_identity(tmp_path: Path) -> None:
+    """The state is the machine's (`decks/.flashgen`, never committed): a build without it, from
+    the notes and the lock file alone (a fresh clone), finds every card unchanged and writes the
+    same lock file, removed takeaways included."""
+    vault = write_notes(tmp_path / "vault", {f"n{i:02}.md": _note(i) for i in range(6)})
+    out = tmp_path / "decks"
+    build(load_options([vault], output=out))
+    write_notes(vault, {"n02.md": _note(2).replace("- Researchers counted", "- Scientists counted")})
+    write_notes(vault, {"n04.md": _note(4).replace("- A healthy colony", "- Elsewhere, a colony")})
+    (vault / "n05.md").unlink()
+    second = build(load_options([vault], output=out))
+    assert second.plan["removed"] >= 1 and second.plan["updated"] + second.plan["added"] >= 1
+    lock = (out / "vault.lock.json").read_bytes()
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    shutil.copy(out / "vault.lock.json", clone / "vault.lock.json")
+    again = build(load_options([vault], output=clone))
+    assert again.plan["unchanged"] > 0 and sum(again.plan.values()) == again.plan["unchanged"]
+    assert (clone / "vault.lock.json").read_bytes() == lock
