@@ -74,6 +74,7 @@ class Made:
     silent: tuple[tuple[str, str], ...]
     plan: Mapping[str, int]
     changes: tuple[Change, ...] = ()
+    reshaped: tuple[tuple[str, str, str], ...] = ()  # see identity.Plan.reshaped
     written: bool = False
     parsed: int = 0
     incremental: bool = False
@@ -105,6 +106,7 @@ def report(options: Options, sources: Sources, made: Made) -> Report:
         silent=made.silent,
         plan=made.plan,
         changes=made.changes,
+        reshaped=made.reshaped,
         package=options.package_path,
         lock=options.lock_path,
         written=made.written,
@@ -254,6 +256,7 @@ def made_by(crop: Harvest, plan: identity.Plan, *, written: bool, llm_stats: Any
         silent=crop.silent,
         plan={k: plan.count(k) for k in PLAN_ORDER},  # type: ignore[arg-type]
         changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),
+        reshaped=plan.reshaped,
         written=written,
         parsed=crop.parsed,
         llm=llm_stats,
@@ -383,6 +386,7 @@ def _changed_notes(options: Options, sources: Sources, now: int | None, prune: b
             silent=tuple(sorted((rel, e.silent) for rel, e in delta.manifest.items() if e.silent)),
             plan=counts,
             changes=tuple(_change(i) for i in plan.identities if i.status not in ("unchanged", "retired")),
+            reshaped=plan.reshaped,
             written=written,
             parsed=delta.crop.parsed,
             incremental=True,

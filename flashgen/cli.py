@@ -56,7 +56,7 @@ def _print_report(report: Report, *, changes: bool = False, quiet: bool = False)
     for warning in (*report.notices, *map(str, report.warnings)):
         click.echo(f"warning: {warning}", err=True)
     if changes:
-        for line in report.silent_lines():
+        for line in (*report.reshaped_lines(), *report.silent_lines()):
             click.echo(line)
     if not quiet:
         click.echo(report.summary())

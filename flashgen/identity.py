@@ -27,7 +27,10 @@ The rules, in one place:
    re-importing updates only what changed; a changed card gets a time newer
    than any it had, even within the same second.
 6. Cards of takeaways that disappeared are kept as *removed*: exported with the
-   tag `flashgen::removed` until pruned.
+   tag `flashgen::removed` until pruned. So is the old card of a takeaway whose card
+   changed form (basic to cloze, or back): Anki cannot change an imported note's type,
+   so the new card is a new note, and the build reports it (`Plan.reshaped`); if the
+   old form comes back, so does the old note with its reviews.
 """
 
 from __future__ import annotations
@@ -83,6 +86,9 @@ class Plan:
     identities: tuple[Identity, ...]
     kept: tuple[Record, ...] = ()  # cards of notes that failed to read: left as they were
     pruned: int = 0  # removed cards forgotten by `--prune`
+    # Takeaways whose card changed form (path:line, old kind, new kind): Anki cannot change an
+    # imported note's type, so the new card is a new note and the old one is removed.
+    reshaped: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -202,6 +208,10 @@ def assign(
     used_tids = {r.takeaway for r in lock.records} | set(reserved[1])
     used_guids = {r.guid for r in lock.records} | set(reserved[0])
     identities: list[Identity] = []
+    # Old cards no card of this build takes: those of takeaways that disappeared, and those of a
+    # kept takeaway whose card changed form (a basic card that became a cloze: a new Anki note).
+    left: list[Record] = [r for o in old if not o.taken for r in o.records]
+    reshaped: list[tuple[str, str, str]] = []
     for item in new:
         tid = (
             item.old.tid
@@ -209,31 +219,38 @@ def assign(
             else _fresh(takeaway_id(item.key, item.text, item.occurrence, namespace), used_tids)
         )
         used_tids.add(tid)
-        for card, record in _pair_cards(item.cards, item.old.records if item.old else []):
+        records = item.old.records if item.old else []
+        pairs = _pair_cards(item.cards, records)
+        for card, record in pairs:
             guid = record.guid if record else _fresh(card_guid(tid, card.role), used_guids)
             used_guids.add(guid)
             identities.append(_identify(card, tid, guid, record, now, item))
+        paired = {id(r) for _, r in pairs if r is not None}
+        unpaired = [r for r in records if id(r) not in paired]
+        left.extend(unpaired)
+        new_kinds = {c.kind for c, r in pairs if r is None}
+        for r in unpaired:
+            if r.status == "active" and new_kinds - {r.kind}:
+                here = identities[-1].record
+                reshaped.append((f"{here.path}:{here.line}", r.kind, "/".join(sorted(new_kinds - {r.kind}))))
 
     pruned = 0
-    for o in old:
-        if o.taken:
+    for record in left:
+        if record.status == "active":
+            # tagged as the package tags it: only `flashgen::removed` (see `cards.retired`)
+            record = replace(record, status="removed", mod=max(now, record.mod + 1), tags=(REMOVED_TAG,))
+            known = (texts or {}).get(record.takeaway)
+            if known is not None and text_sum(known[1]) == record.sum:
+                record = replace(record, line=known[0], text=known[1])
+            status: Status = "removed"
+        elif prune:
+            pruned += 1
             continue
-        for record in o.records:
-            if record.status == "active":
-                # tagged as the package tags it: only `flashgen::removed` (see `cards.retired`)
-                record = replace(record, status="removed", mod=max(now, record.mod + 1), tags=(REMOVED_TAG,))
-                known = (texts or {}).get(record.takeaway)
-                if known is not None and text_sum(known[1]) == record.sum:
-                    record = replace(record, line=known[0], text=known[1])
-                status: Status = "removed"
-            elif prune:
-                pruned += 1
-                continue
-            else:
-                status = "retired"
-            card = cards_stage.retired(record)
-            identities.append(Identity(card, record.guid, record.mod, card.front, status, record))
-    return Plan(tuple(identities), kept, pruned)
+        else:
+            status = "retired"
+        card = cards_stage.retired(record)
+        identities.append(Identity(card, record.guid, record.mod, card.front, status, record))
+    return Plan(tuple(identities), kept, pruned, tuple(reshaped))
 
 
 def _fresh(candidate: str, used: set[str]) -> str:

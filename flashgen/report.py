@@ -37,6 +37,8 @@ class Report:
     silent: tuple[tuple[str, str], ...] = ()  # (note path, why it made no card)
     plan: Mapping[str, int] = field(default_factory=dict)
     changes: tuple[Change, ...] = ()
+    # Takeaways whose card changed form (path:line, old kind, new kind): see `reshaped_lines`.
+    reshaped: tuple[tuple[str, str, str], ...] = ()
     package: Path | None = None
     lock: Path | None = None
     written: bool = False
@@ -54,6 +56,14 @@ class Report:
         """Each note that made no card, with the reason: `path: made no card: reason`."""
         return [f"{rel}: made no card: {reason}" for rel, reason in self.silent]
 
+    def reshaped_lines(self) -> list[str]:
+        """Each takeaway whose card changed form, and what that costs the learner."""
+        return [
+            f"{where}: its {old} card became a {new} card: a new card in Anki (a note cannot change "
+            "its type on import); the old one keeps its reviews, tagged flashgen::removed"
+            for where, old, new in self.reshaped
+        ]
+
     def plan_line(self) -> str:
         return ", ".join(f"{self.plan.get(k, 0)} {k}" for k in PLAN_ORDER)
 
@@ -69,6 +79,12 @@ class Report:
             lines.append(
                 f"language model: {s.generated} takeaways generated, {s.cached} from its cache, "
                 f"{s.fallbacks} kept rule-made cards; {s.requests} requests"
+            )
+        if self.reshaped:
+            count = len(self.reshaped)
+            lines.append(
+                f"{count} takeaway{'s' if count != 1 else ''} changed card form (new cards; the old ones "
+                "are tagged flashgen::removed): see build -v"
             )
         if self.silent:
             count = len(self.silent)

@@ -476,3 +476,41 @@ def test_reworded_takeaways_are_told_from_other_ones_by_their_words() -> None:
     assert not alike("Two in Spanish? :: Dos", "Three in Spanish? :: Tres")
     assert not alike("Two :: Dos", "Three :: Tres")
     assert not alike("Owls hunt at **night**.", "Sloths **sleep** a lot.")
+
+
+def test_a_card_that_changes_form_is_reported_and_its_old_note_never_orphaned(
+    tmp_path: Path, run_build: Builder, anki: Anki
+) -> None:
+    # Anki does not change an imported note's type, so a basic card that becomes a cloze is a new
+    # note. The old one must be tagged removed (not left untagged and never updated again) and the
+    # change reported; writing the basic card again revives the old note with its reviews.
+    basic = "- The mitochondrion makes most of the ATP of a cell :: mitochondrion\n"
+    cloze = "- The ==mitochondrion== makes most of the ATP of a cell\n"
+    vault = write_notes(tmp_path / "vault", {"n.md": basic})
+    package = tmp_path / "decks" / "vault.apkg"
+    run_build(vault, now=T0)
+    anki.import_package(package)
+    [old] = anki.notes()
+    studied = study(anki.col)
+    assert studied
+    history = _history(anki.col, studied[0])
+
+    (vault / "n.md").write_text(cloze)
+    report = run_build(vault, now=T0 + 1)
+    assert report.reshaped == (("n.md:1", "basic", "cloze"),)
+    assert "1 takeaway changed card form" in report.summary()
+    anki.import_package(package)
+    notes = anki.by_guid()
+    assert len(notes) == 2
+    assert "flashgen::removed" in [t.lower() for t in anki.col.get_note(old.id).tags]
+    [new] = [n for n in notes.values() if n.id != old.id]
+    assert "flashgen::removed" not in [t.lower() for t in new.tags]  # type: ignore[attr-defined]
+
+    (vault / "n.md").write_text(basic)
+    report = run_build(vault, now=T0 + 2)
+    assert report.reshaped == ()  # the old note comes back: no new card to report
+    assert (report.plan["updated"], report.plan["removed"]) == (1, 1)
+    anki.import_package(package)
+    revived = anki.col.get_note(old.id)
+    assert "flashgen::removed" not in [t.lower() for t in revived.tags]
+    assert _history(anki.col, studied[0]) == history
