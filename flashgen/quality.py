@@ -322,7 +322,7 @@ def _label_cloze(p: Probe) -> bool:
     """The hidden part is the label of a "Label: description" line."""
     if not _is_blank(p):
         return False
-    if re.search(r"[:：]\s*\S|^(?:phase|step|part|stage|chapter|section)\s+\d", p.answer.strip(), re.IGNORECASE):
+    if re.search(r"[:：]\s+\S|^(?:phase|step|part|stage|chapter|section)\s+\d", p.answer.strip(), re.IGNORECASE):
         return True  # the answer is itself a heading ("Phase 2: ...")
     marker = _hidden_marker(p.prompt)
     head, colon, description = p.prompt.partition(":") if ":" in p.prompt else p.prompt.partition(" – ")
@@ -369,6 +369,20 @@ def _no_context(p: Probe) -> bool:
     return bool(_is_blank(p) and len(words(prompt)) + len(words(p.answer)) - 1 < 8 and not lead)
 
 
+def short_claim(p: Probe) -> bool:
+    """A short sentence with a blank and nothing pointing back ("[...] is stable."): the length checks
+    of `fragment` and `no-context` alone would drop it."""
+    prompt = p.prompt.strip().replace(GAP, "x").replace(BLANK, "x")
+    return (
+        _is_blank(p)
+        and len(words(prompt)) + len(words(p.answer)) - 1 < 8
+        and not p.lead
+        and not (_ANAPHORIC_OPENING.match(prompt) and not _EXPLETIVE.match(prompt))
+        and not re.match(r"^(?:hence|thus|so|therefore|also|however|instead|then|if|when|where)\b", prompt, re.I)
+        and not re.search(r"\b(?:this|these|those)\b", prompt, re.I)
+    )
+
+
 _NUMBERISH = re.compile(r"^[~≈<>±+-]?\s*\$?[\d.,]+\s*(?:%|[a-zA-Z]{0,6}|\w+s)?$|\d")
 
 
@@ -378,7 +392,9 @@ def _trivia_number(p: Probe) -> bool:
         return False
     answer = p.answer.strip()
     if _is_blank(p):
-        return bool(re.search(r"\d", answer)) and len(answer.split()) <= 3
+        # a quantity or a date ("0.2", "~32k", "1008 GB/s", "46.7%"), not a name with a number in it
+        # ("System 1", "GPT-4", "Class 3a")
+        return bool(re.match(r"^[~≈<>±+\-−$€£(]*\s*\d", answer)) and len(answer.split()) <= 4
     return False
 
 
@@ -511,8 +527,8 @@ def _too_long(p: Probe) -> bool:
     if is_cjk(prompt):
         return len(prompt) > 90
     count = len(words(prompt))
-    if count > MAX_PROMPT_WORDS:
-        return True
+    if count > MAX_PROMPT_WORDS or count + len(words(p.lead)) > MAX_PROMPT_WORDS + 5:
+        return True  # the prompt, or the prompt with the sentence shown before it, is not read at a glance
     sentences = language.split_sentences(prompt.replace(GAP, "x").replace(BLANK, "x"))
     if len(sentences) > 1 and count > 25:
         return True

@@ -60,9 +60,7 @@ def test_an_answer_that_starts_with_a_number_and_a_period_is_text() -> None:
 
 def test_block_ids_and_deck_tags_are_not_part_of_the_card() -> None:
     assert cards("Capital of Peru :: Lima ^a1b2c3") == [("qa:explicit", "Capital of Peru", "Lima", False)]
-    assert cards("#flashcards/geography Capital of Peru :: Lima") == [
-        ("qa:explicit", "Capital of Peru", "Lima", False)
-    ]
+    assert cards("#flashcards/geography Capital of Peru :: Lima") == [("qa:explicit", "Capital of Peru", "Lima", False)]
     assert cards("What is ^ in regex?\n?\nThe start of a line ^x9") == [
         ("qa:explicit", "What is ^ in regex?", "The start of a line", False)
     ]
@@ -378,8 +376,9 @@ def test_bold_around_a_link_or_said_twice_is_still_the_generators_cloze(tmp_path
     vault = write_notes(
         tmp_path,
         {
-            "n.md": "Key takeaways:\n\n- Lima is the **[[capital|capital city]]** of Peru.\n"
-            "- **RAM** is fast memory; RAM loses its data without power.\n"
+            # (claims long enough to carry their own setting: the checker drops a short one, bold or not)
+            "n.md": "Key takeaways:\n\n- Lima is the **[[capital|capital city]]** of Peru and its largest city.\n"
+            "- **RAM** is the fast working memory of a computer; RAM loses its data without power.\n"
         },
     )
     note = read_note(NoteFile(vault / "n.md", vault))

@@ -262,7 +262,10 @@ def test_every_note_with_knowledge_makes_cards(capsys: pytest.CaptureFixture[str
     # 138 of 431 notes (32%) made no card before notes of every shape were read (issue 16), 12 after
     # with the generator of that time, which made a card of every takeaway. Issue 17 makes no card
     # rather than a poor one (precision over recall): many more notes now make none, each with why.
-    assert len(silent) <= total * 0.40, silent
+    # 160 made none when the author's bold skipped the checker; 176 once it did not (the 20 notes lost
+    # had only cards such as "What does Cory use?", "[...]harles Goes Dancing", "What is Tanh? -> the
+    # best performing activation function"; 4 notes gained label cards).
+    assert len(silent) <= total * 0.42, silent
     reasons = dict(silent)
     assert reasons["alexwendland-public-note/notes/bloom_filters.md"].startswith("is empty")  # a draft
     assert "index of other notes" in reasons["florian-reading-notes/books/06_Secrets_of_Sand_Hill_Road/README.md"]

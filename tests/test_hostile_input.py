@@ -249,7 +249,7 @@ def test_a_cloze_of_text_holding_double_colons_or_braces_shows_the_whole_text(
             ## Key takeaways
 
             - The **std::vector** is a dynamic array in C++.
-            - A set **{x | x > 0}}** is positive.
+            - A set written **{x | {x > 0}} in maths** is positive.
             - The three items are:
               - std::one
               - beta}}
@@ -270,7 +270,7 @@ def test_a_cloze_of_text_holding_double_colons_or_braces_shows_the_whole_text(
             assert "[...]" in question, question
             shown.append(answer)
     text = " ".join(shown)
-    for whole in ("std::vector", "{x | x > 0}}", "std::one", "beta}}"):
+    for whole in ("std::vector", "{x | {x > 0}}", "std::one", "beta}}"):
         assert whole in text, (whole, shown)
 
 

@@ -261,7 +261,11 @@ def test_the_locator_is_on_the_back_never_asked(anki: Any, run_build: Any, tmp_p
     from .conftest import write_notes
 
     vault = write_notes(
-        tmp_path / "book", {"habits.md": "## Key takeaways\n\n- pg 19: Habits **compound** like interest.\n"}
+        tmp_path / "book",
+        {
+            "habits.md": "## Key takeaways\n\n"
+            "- pg 19: Small habits **compound** over the years like interest on savings.\n"
+        },
     )
     report = run_build(vault)
     anki.import_package(report.package)

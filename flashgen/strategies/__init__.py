@@ -28,6 +28,7 @@ from .sentences import anaphoric, claims, language_of, plain
 
 MAX_CARDS = 2  # cards from a takeaway's own text
 MAX_LEAD_WORDS = 24
+MAX_LED_CLOZE_WORDS = 30  # a cloze shown after the sentence it refers to: both read at a glance
 _DEMONSTRATIVE = re.compile(
     r"\b(?:this|these|those|such)\s+(?!is\b|are\b|was\b|as\b|it\b|the\b|a\b|an\b|they\b|we\b)"
     r"[a-z]+\b",
@@ -37,8 +38,12 @@ _DEMONSTRATIVE = re.compile(
 # italics and quotes stress a term the author thought worth stressing.
 # Categories the generator does not hold against a card of these roles: the author chose the span
 # (bold or highlight), so the checker's view is shown (report page) but not acted on.
+# Bold is the author's pointer at the target, not a card the author wrote: the span is taken as the
+# point (its leak is judged by the prompt saying it again, its shape by `focus.emphasis`), but a
+# deletion in a prompt too long to read, a label, a number, a sentence that needs the one before it
+# or leftover markup is dropped as any.
 AUTHOR_CHOSEN = {
-    "cloze:emphasis": quality.CATEGORIES,
+    "cloze:emphasis": ("ambiguous", "trivial-target", "leak", "fragment"),
     "cloze:stress": ("ambiguous", "trivial-target"),
 }
 
@@ -54,18 +59,75 @@ class Outcome:
     reasons: tuple[str, ...] = ()
 
 
-def _probe(candidate: Candidate, setting: Setting, source: str) -> quality.Probe:
-    first = re.search(r"\{\{c(\d+)::", candidate.front)
-    number = first.group(1) if first else "1"
+_MAPPING = re.compile(r"(?:→|->|=>)\s*\[\.\.\.\]\s*$")
+_DELETION = re.compile(r"\{\{c(\d+)::(.*?)\}\}")
+
+
+def _probe(candidate: Candidate, setting: Setting, source: str, number: str = "") -> quality.Probe:
+    """The candidate as the checker sees it: one deletion hidden (the first, or `number`)."""
+    if not number:
+        first = re.search(r"\{\{c(\d+)::", candidate.front)
+        number = first.group(1) if first else "1"
 
     def shown(match: re.Match[str]) -> str:  # the first deletion hidden, the others shown
         return "[...]" if match.group(1) == number else match.group(2)
 
-    front = plain(re.sub(r"\{\{c(\d+)::(.*?)\}\}", shown, candidate.front))
+    front = plain(_DELETION.sub(shown, candidate.front))
+    answer = candidate.back
+    if candidate.kind == "cloze":
+        answer = " ".join(m.group(2) for m in _DELETION.finditer(candidate.front) if m.group(1) == number)
     kind = "cloze" if candidate.kind == "cloze" else "qa"
-    return quality.Probe(
-        kind, front, plain(candidate.back), source, setting.title, candidate.role, lead=plain(candidate.lead)
-    )
+    return quality.Probe(kind, front, plain(answer), source, setting.title, candidate.role, lead=plain(candidate.lead))
+
+
+def _failures(candidate: Candidate, setting: Setting, source: str, number: str = "") -> list[str]:
+    """The categories a candidate (or one of its deletions) fails, after what its role overrules."""
+    probe = _probe(candidate, setting, source, number)
+    failed = [name for name in quality.judge(probe).failed if name not in overruled(candidate.role)]
+    if candidate.role == "cloze:emphasis" and _MAPPING.search(probe.prompt):
+        # "binden / band / gebunden → [...]": the author's own mapping, asked from its left side
+        failed = [name for name in failed if name not in ("fragment", "trivia-number")]
+    if candidate.role == "cloze:emphasis" and quality.short_claim(probe):
+        # "**Merge sort** is stable.": a short claim whose term the author marked reads on its own
+        failed = [name for name in failed if name != "no-context"]
+    if candidate.role != "cloze:emphasis" and not (
+        quality.balanced(plain(candidate.front)) and quality.balanced(plain(candidate.back))
+    ):
+        failed.append("broken-text")  # a bracket or quote left open, as rendered
+    if candidate.role == "cloze:emphasis" and re.search(
+        rf"(?<!\w){re.escape(probe.answer)}(?!\w)", probe.prompt, re.IGNORECASE
+    ):
+        failed.append("leak")  # the author chose it: only a prompt that says it again fails
+    return failed
+
+
+def _passing_deletions(candidate: Candidate, setting: Setting, source: str) -> tuple[Candidate | None, list[str]]:
+    """A cloze of several deletions keeps those that pass the checker (renumbered); the others are
+    shown as text. None when none passes, with the categories they failed."""
+    numbers = list(dict.fromkeys(m.group(1) for m in _DELETION.finditer(candidate.front)))
+    if len(numbers) < 2:
+        failed = _failures(candidate, setting, source)
+        return (None, failed) if failed else (candidate, [])
+    reasons: list[str] = []
+    keep: list[str] = []
+    for number in numbers:
+        failed = _failures(candidate, setting, source, number)
+        reasons.extend(failed)
+        if not failed:
+            keep.append(number)
+    if not keep:
+        return None, reasons
+    if len(keep) == len(numbers):
+        return candidate, []
+
+    def renumbered(match: re.Match[str]) -> str:
+        if match.group(1) not in keep:
+            return match.group(2)
+        return f"{{{{c{keep.index(match.group(1)) + 1}::{match.group(2)}}}}}"
+
+    front = _DELETION.sub(renumbered, candidate.front)
+    back = " · ".join(m.group(2) for m in _DELETION.finditer(front))
+    return replace(candidate, front=front, back=back), []
 
 
 def overruled(role: str) -> tuple[str, ...]:
@@ -80,11 +142,17 @@ def _candidates(text: str, setting: Setting) -> Iterator[Candidate]:
     if labelled:
         yield from labelled
         return  # a label's description is asked for by the label card, never blanked
+    base = setting.section
+    cut = labels.leftover(text) if setting.language == "en" else None
+    if cut is not None:
+        label, text = cut
+        # the label shown as context when it names a topic ("Decoupled Clipping"), else dropped ("Fix")
+        base = informative(label, setting.title) or setting.section
     found = claims(text)
     for index, sentence in enumerate(found):
         if setting.language in cjk.LANGUAGES and cjk.phrases.remark(sentence.plain):
             continue  # "…がおもしろいと思いました": the author's impression, in no form a card
-        lead = setting.section
+        lead = base
         pointing = _DEMONSTRATIVE.search(sentence.plain)
         if sentence.anaphoric or (pointing and pointing.start() < 0.4 * len(sentence.plain)):
             # "It ...", "This approach ...", "the solution to this dilemma": shown after what it
@@ -93,11 +161,25 @@ def _candidates(text: str, setting: Setting) -> Iterator[Candidate]:
             if not before or anaphoric(before) or len(before.split()) > MAX_LEAD_WORDS or before.endswith("?"):
                 continue
             lead = before
-        elif setting.parent and len(setting.parent.split()) <= MAX_LEAD_WORDS:
+        elif setting.parent and len(setting.parent.split()) <= MAX_LEAD_WORDS and _names(setting.parent, setting):
             lead = setting.parent  # a nested item is read under its parent
         local = replace(setting, section=lead)
         for strategy in (definitions, causes, mechanisms, predicates, focus, cjk):
-            yield from strategy.propose(sentence, local)
+            for candidate in strategy.propose(sentence, local):
+                if candidate.kind == "cloze" and cut is not None and candidate.lead == base:
+                    candidate = replace(candidate, lead="")  # a label before a cloze reads as leftover text
+                yield candidate
+
+
+def _sentence_lead(candidate: Candidate, setting: Setting) -> bool:
+    """Whether a candidate is shown after the sentence it refers to (not a heading or a parent)."""
+    return bool(candidate.lead) and candidate.lead not in (setting.section, setting.parent)
+
+
+def _names(parent: str, setting: Setting) -> bool:
+    """Whether a parent item says something as context: not a bare generic label ("Ablations:")."""
+    label = parent.strip().rstrip(":：").strip()
+    return len(label.split()) > 4 or bool(informative(label, setting.title))
 
 
 def propose(text: str, setting: Setting) -> Outcome:
@@ -114,20 +196,16 @@ def propose(text: str, setting: Setting) -> Outcome:
             candidate = replace(candidate, lead="")
         if any(k.claim == candidate.claim for k in kept) or len(kept) >= MAX_CARDS:
             continue
-        probe = _probe(candidate, setting, source)
-        verdict = quality.judge(probe)
-        failed = [name for name in verdict.failed if name not in overruled(candidate.role)]
-        said_again = re.search(rf"(?<!\w){re.escape(probe.answer)}(?!\w)", probe.prompt, re.IGNORECASE)
-        if candidate.role != "cloze:emphasis" and not (
-            quality.balanced(plain(candidate.front)) and quality.balanced(plain(candidate.back))
+        if candidate.kind == "cloze" and _sentence_lead(candidate, setting) and (
+            len(plain(candidate.lead).split()) + len(plain(candidate.front).split()) > MAX_LED_CLOZE_WORDS
         ):
-            failed.append("broken-text")  # a bracket or quote left open, as rendered
-        if candidate.role == "cloze:emphasis" and said_again:
-            failed.append("leak")  # the author chose it: only a prompt that says it again fails
-        if failed:
+            reasons.append("too-long")  # two sentences to read before the blank: too long for a cloze
+            continue
+        judged, failed = _passing_deletions(candidate, setting, source)
+        if judged is None:
             reasons.extend(failed)
             continue
-        kept.append(candidate)
+        kept.append(judged)
     kept.sort(key=lambda c: c.claim)
     return Outcome(tuple(kept), () if kept else tuple(dict.fromkeys(reasons)) or ("no-claim",))
 

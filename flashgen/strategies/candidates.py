@@ -18,6 +18,8 @@ _GENERIC_SECTION = re.compile(
     r"|miscellaneous|highlights?|thoughts?|my thoughts|lessons?(?: learned)?|learnings|ideas?|main ideas?"
     r"|key (?:points?|ideas?|insights?|concepts?|findings?)|insights?|tl;?dr|details?|general|other|questions?"
     r"|todo|to-?do|references?|links?|contents?|what i learned|quotes?|random|preface|epilogue|prologue"
+    r"|ablations?|ablation stud(?:y|ies)|evaluations?|limitations?|future work|related work|implementation"
+    r"|analysis|observations?|fix(?:es)?|solutions?|problems?|examples?|findings?|comments?|remarks?|aside"
     r"|まとめ|要点|感想|はじめに|概要|总结|小结|笔记|前言)$",
     re.IGNORECASE,
 )
@@ -38,13 +40,14 @@ def informative(section: str, title: str) -> str:
     text = re.sub(r"[*_`#]+", "", text)
     text = _NUMBERING.sub("", text).strip(" :.-–—")
     text = re.sub(r"^[^\w(\"“]+", "", text).strip()  # a leading emoji or mark
-    if len(text) < 3 or _GENERIC_SECTION.match(text) or text.lower() == title.lower().strip():
+    if len(text) < 3 or _GENERIC_SECTION.match(text) or text.lower() == title.lower().strip() or text.endswith("?"):
         return ""
     if len(text.split()) > 10 or ".md" in text or not quality.balanced(text):
         return ""
+    found = re.findall(r"[A-Za-z][\w'-]*", text)
+    title_case = all(w[:1].isupper() for w in found if language.zipf(w) < 6.0 or len(w) > 3)
     if not re.search(r"[^\x00-\x7f]", text) and not any(
-        language.zipf(w) < 3.8 or (w[:1].isupper() and i > 0)
-        for i, w in enumerate(re.findall(r"[A-Za-z][\w'-]*", text))
+        language.zipf(w) < 3.8 or (w[:1].isupper() and i > 0 and not title_case) for i, w in enumerate(found)
     ):
         return ""  # "Design Choices", "The Innovation": every word everyday, no name: no topic
     return text

@@ -118,6 +118,32 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
     if effect.split()[-1].lower().strip(".,") in ("not", "but", "and", "or", "the", "a", "of", "to"):
         return
     question = why(effect[:1].upper() + effect[1:])
-    if not question:
+    if not question or not well_formed(question) or not _explains(cause):
         return
     yield Candidate("basic", "qa:cause", question, cause.rstrip("."), sentence.index, 8.0, setting.section)
+
+
+_OPENER = re.compile(r"^Why (?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should) (\S+)")
+
+
+def well_formed(question: str) -> bool:
+    """Whether a why-question the template built reads as English: a subject after the auxiliary
+    ("Why do feel ...", "Why has let's see ..." have none), no second negated auxiliary ("Why do
+    anecdotes generally don't ..."), and not ending on a word that wants more ("... work is?")."""
+    opener = _OPENER.match(question)
+    if opener:
+        first = opener.group(1).lower().strip(",")
+        if first in AUX or first in language.VERBS or "'" in first or first in ("let's", "not"):
+            return False
+    if re.search(r"^Why (?:do|does|did)\b.*\b(?:don't|doesn't|didn't|do not|does not)\b", question):
+        return False
+    return not re.search(r"\b(?:is|are|was|were|do|does|the|a|an|of|to|and|or)\?$", question)
+
+
+def _explains(cause: str) -> bool:
+    """Whether the "because" side reads as a reason on its own: not an instruction ("Convert the
+    number ..."), not the author's aside ("This is the first paper I've covered")."""
+    first = cause.split()[0] if cause.split() else ""
+    if re.match(r"^(?:This|These|That|Those|It's|It’s|I|I'm|I’m|I've|We|My|Our)\b", cause):
+        return False
+    return not (first[:1].isupper() and first.lower() in language.VERBS)

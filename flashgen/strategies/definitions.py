@@ -29,6 +29,25 @@ _VAGUE = frozenset(
     ["intuition", "idea", "goal", "problem", "solution", "answer", "key", "point", "trick", "difference"]
 )
 MAX_ANSWER_WORDS = 30
+# Words that make "X is a ..." a judgement of X rather than what X is.
+_JUDGEMENT = re.compile(
+    r"^(?:(?:a|an|the|one)\s+)?(?:\w+\s+)?(?:impressive|famous|great|good|bad|best|worst|important|interesting"
+    r"|little|key|main|last|first|nice|powerful|popular|simple|big|huge|classic|perfect|notable|noteworthy"
+    r"|excellent|remarkable|crucial|critical|essential|particularly|very|really|much|quite|pretty|first-class"
+    r"|\w+est)\b",
+    re.IGNORECASE,
+)
+_SECOND_CLAUSE = re.compile(
+    r",\s*(?:so|but|it|which is|and)\b|\band\s+\S+\s+(?:is|are|was|were)\b|,\s*not\b|\bnot (?:just|only)\b"
+    r"|\b(?:I|I'm|I've|my|we|our|this|whereas)\b|[:;]|,\s*$",
+)
+
+
+def defines(rest: str) -> bool:
+    """Whether the rest of "X is ..." says what X is: no judgement of X ("an impressive model", "the
+    best activation function"), no second claim joined on ("..., so if you want ..."), nothing
+    personal, and not cut before what it introduces ("comprised of,", "given as:")."""
+    return not _JUDGEMENT.match(rest) and not _SECOND_CLAUSE.search(rest)
 
 
 def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
@@ -61,6 +80,13 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
             return  # "X is a great example for ...": a judgement, not a definition
     if len(rest.split()) > MAX_ANSWER_WORDS or len(rest.split()) < 3:
         return
+    content = [w for w in re.findall(r"[\w'-]+", term.lower()) if w not in language.STOPWORDS]
+    named = re.match(r"^(?:the|a|an)\s|^\w+ing\b", term, re.IGNORECASE)  # not a compound term ("Deep work")
+    common = not any(language.zipf(w) < 4.5 or not w.isalpha() for w in content)
+    if named and common and not re.search(r"[A-Z]{2}|\\|\$", term):
+        return  # "the published approach", "the final output", "helping others": everyday words name nothing
+    if not defines(rest):
+        return  # "XLNet is an impressive model", "deep work is a skill, not just a habit": a claim
     if re.search(r"\b(?:for example|e\.g|such as)\b", term, re.I) or re.match(r"^(?:the same|this|it)\b", rest, re.I):
         return
     if _GENERIC_TERMS.search(term):

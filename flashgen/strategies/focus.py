@@ -2,7 +2,8 @@
 one kind of salience and proposes at most one deletion per sentence; the checker then drops those
 whose hidden part is not the point after all.
 
-- `emphasis`: what the author stressed inside a claim (bold, highlight; italics or quotes on a term).
+- `emphasis`: what the author stressed inside a claim (bold, highlight; italics or quotes on a term
+  being named, "known as *X*", or on the term that closes the claim).
 - `contrast`: the new side of "formerly X, but now Y".
 - `subject`: a named subject the rest of the sentence describes ("[...] are replacing hand-written software").
 - `closing_list`: the short list a lead-in introduces ("Datasets need to be [...]").
@@ -199,6 +200,8 @@ def emphasis(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
         for m in EMPHASIS.finditer(text)
         if not inside(m.span(), atoms)
         and not _label(text, m)
+        and not _inside_word(text, m)
+        and not _not_a_target(text, m)
         and next(g for g in m.groups() if g is not None).lower() not in language.STOPWORDS
     ]
     if text.lstrip().startswith(("#", "/", "`")):
@@ -218,14 +221,19 @@ def emphasis(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
             inner = next(g for g in match.groups() if g is not None)
             if inside(match.span(), atoms) or match.start() == 0 or len(inner.split()) > 5:
                 continue
-            if not _worth_hiding(inner):
-                continue  # an italic or quoted everyday word ("buy", "new"): stress, not a term
+            if not _worth_hiding(inner) or not re.search(r"[^\W\d_]{3}", inner):
+                continue  # an italic or quoted everyday word ("buy", "new") or a symbol: not a term
             if re.search(r"(?:e\.g\.|i\.e\.|such as|like)\s*$", text[: match.start()]) or re.match(
                 r"^\W*\s*(?:or|and|,)\s", text[match.end() :]
             ):
                 continue  # one example among others: many answers fit
             if re.search(r"[-=<>]>|[(){}\[\]]", inner):
                 continue  # code or a formula: shown, not recalled word by word
+            named = _NAMING.search(text[: match.start()])
+            closing = pattern is ITALIC and not text[match.end() :].strip(' .!"”’)')
+            defined = pattern is ITALIC and re.match(r"^\s*[:—–]\s+\w", text[match.end() :])  # "*satisfice*: they"
+            if not (named or closing or defined):
+                continue  # a quotation, a title or an example in quotes: stress, not the claim
             start, end = match.span()
             if pattern is QUOTED:
                 start, end = start + 1, end - 1
@@ -234,9 +242,44 @@ def emphasis(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
             return
 
 
+# A term being named: the stressed word after these is the name the rest of the sentence defines.
+_NAMING = re.compile(
+    r"\b(?:called|known as|termed|dubbed|referred to as|the term|the word|coined|named)\s*[\"“*_]*$", re.IGNORECASE
+)
+
+
 def _label(text: str, match: re.Match[str]) -> bool:
-    """A leading span not followed by the rest of its clause (a lower-case word) is a label."""
+    """A leading span not followed by the rest of its clause (a lower-case word) is a label; so is a
+    span anywhere that a colon follows ("_**Ed**: I'm skeptical_", "**Note:** ...")."""
+    opens = not text[: match.start()].rstrip(" _*([") or text[: match.start()].rstrip(" _*([").endswith((".", "!", "?"))
+    if opens and (
+        match.group().rstrip("*_=").endswith((":", "：")) or re.match(r"^[*_]{0,2}\s*[:：]", text[match.end() :])
+    ):
+        return True
     return match.start() == 0 and not re.match(r"\s+[a-z]", text[match.end() :])
+
+
+def _inside_word(text: str, match: re.Match[str]) -> bool:
+    """A span that starts or ends inside a word ("**C**harles"): hiding it leaves the rest of the
+    word as the answer's cue. (Latin script only: Chinese and Japanese words are not spaced.)"""
+    before = text[match.start() - 1 : match.start()]
+    after = text[match.end() : match.end() + 1]
+    return bool(re.match(r"[A-Za-z0-9\u00c0-\u024f]", before) or re.match(r"[A-Za-z0-9\u00c0-\u024f]", after))
+
+
+def _not_a_target(text: str, match: re.Match[str]) -> bool:
+    """A span no learner should recall: a panel or figure label in brackets ("(**Left**)"), an
+    arrow diagram, a symbol, or a function word ("shift their focus **towards** the data")."""
+    inner = next(g for g in match.groups() if g is not None)
+    if text[match.start() - 1 : match.start()] in ("(", "[") and text[match.end() : match.end() + 1] in (")", "]"):
+        return True
+    if re.search(r"→|->|=>|<-|←", inner):
+        return True
+    if not re.search(r"[^\W\d_]{2}", inner) or "\\" in inner:
+        return True  # a symbol ("s\\y", "M"): notation, not a term
+    if text[: match.start()].count("(") > text[: match.start()].count(")"):
+        return True  # inside an aside ("(**PIE strong cases**, sg. active indicative)")
+    return inner.lower() in _STOP or inner.lower() in _INTRODUCERS
 
 
 def contrast(text: str, sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
@@ -278,7 +321,7 @@ def closing_list(text: str, sentence: Sentence, setting: Setting) -> Iterator[Ca
     if not match:
         return
     start, listed = match.start("list"), match.group("list")
-    while listed.split() and (listed.split()[0].lower() in _STOP or has_verb(listed.split()[0])):
+    while listed.split() and (listed.split()[0].lower() in _STOP or _verb_form(listed.split()[0])):
         first = listed.split()[0]
         start += len(first) + 1
         listed = listed[len(first) + 1 :]
@@ -288,6 +331,11 @@ def closing_list(text: str, sentence: Sentence, setting: Setting) -> Iterator[Ca
         return
     if any(w.lower() in _STOP for item in items for w in item.split()):
         return
+    before = lead_in.split()[-1].lower()
+    if not (before in _STOP or before in _INTRODUCERS or before.endswith((":", ",")) or _verb_form(before)):
+        return  # "such as model [size, compute and data]": the list starts inside a noun phrase
+    if _OPINION.search(text):
+        return  # "there was quite little innovation when it comes to ...": a view, not a fact to recall
     yield _candidate("cloze:list", text, (start, start + len(listed)), sentence, 6.5, setting.section)
 
 
@@ -313,12 +361,30 @@ def compound(text: str, sentence: Sentence, setting: Setting) -> Iterator[Candid
             return
 
 
+_COMPARED = re.compile(
+    r"\b(?:than|compared (?:to|with)|from|over|versus|vs\.?|relative to|unlike|such as|like)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_OPINION = re.compile(
+    r"\b(?:beauty|beautiful|believe|seems?|seemingly|might|quite|perhaps|probably|interesting|impressive"
+    r"|unfortunately|arguably|I think|in my opinion|led to believe)\b",
+    re.IGNORECASE,
+)
+_POINTING = re.compile(r"\b(?:this|these|those|they|them|their|such)\b", re.IGNORECASE)
+
+
 def end_focus(text: str, sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
     if not 8 <= len(sentence.words) <= 25:
         return
     span = _end_phrase(text)
     if not span or span[0] <= len(text) // 3 or inside(span, protected(text)) or not _worth_hiding(text[slice(*span)]):
         return
+    hidden = text[span[0] : span[1]]
+    name = hidden[:1].isupper() and not re.match(r"^[A-Z]{2,}\b", hidden)  # a name, not an acronym ("MCTS")
+    if _COMPARED.search(text[: span[0]]) or re.search(r"\d", hidden) or name:
+        return  # "more truthful than [...]", "introduced in [...]", a number or a name: not the claim
+    if _POINTING.search(text[: span[0]]) or _OPINION.search(text):
+        return  # "To manage this volume, ...": the claim rests on a sentence the card does not show
     if not re.search(r"\b(?:according to|by|said|says)\s*$", text[: span[0]]):  # who said it: not the point
         yield _candidate("cloze:end", text, span, sentence, 5.0, setting.section)
 

@@ -4,6 +4,7 @@ item whose description states no fact of its own ("This is a noteworthy change."
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -13,14 +14,23 @@ from .cjk import phrases
 from .sentences import anaphoric, claims, plain, prose
 
 _LABEL = re.compile(
-    r"^(?:\*\*|__)(?P<a>[^*_\n]{1,60}?)\s*[:：]?\s*(?:\*\*|__)\s*(?:[:：]|\s[—–-]\s)\s*(?P<ra>\S[\s\S]*)$"
+    r"^(?:\*\*|__)(?P<a>[^*_\n]{1,60}?)\s*(?:[:：]\s*(?:\*\*|__)\s*[:：]?|(?:\*\*|__)\s*(?:[:：]|\s[—–-]\s))\s*"
+    r"(?P<ra>\S[\s\S]*)$"
     r"|^(?P<b>[^:：\n.!?\[\]()]{1,50}?)\s*(?:[:：]|\s[—–]\s|\s-\s)\s*(?P<rb>\S[\s\S]*)$"
     r"|^(?P<c>[^\n.!?:：]{1,40}?)[ \t]*(?:\\|  )?\n(?P<rc>\S[\s\S]*)$"
 )
+_LABEL_ASIDE = re.compile(
+    r"^((?:\*\*|__)?[^:：\n()]{1,50}?)\s*\((?:[^()]{0,40}\d{4}[^()]{0,10}|[A-Z][A-Za-z]{0,3}|(?:from|in|aka|see|cf\.?)\s[^()]{1,30})\)"
+    r"(?=\s*(?:\*\*|__)?\s*[:：]|\s*[:：])"
+)
+_LABEL_ASIDE_REPL = r"\1"
+_ITALIC_LABEL = re.compile(r"^[*_](?![*_\s])([^*_\n:：]{1,50}?)[*_](?=\s*[:：])")
 _NOT_A_TERM = re.compile(
     r"^(?:note|notes|example|examples|e\.g|eg|pros?|cons?|update|edit|source|sources|see|tip|tips|warning|caveat"
     r"|todo|q|a|why|how|what|when|who|where|result|results|summary|conclusion|idea|ideas|problem|solution|answer"
-    r"|question|step \d+|phase \d+|part \d+|stage \d+|\d+|[ivx]+|i|we|you|he|she|they|it|this|that)$",
+    r"|question|key idea|main idea|idea|takeaway|step \d+|phase \d+|part \d+|stage \d+|\d+|[ivx]+"
+    r"|i|we|you|he|she|they|it|this|that"
+    r"|.*\b(?:challenges?|solutions?|benefits?|problems?|advantages?|disadvantages?|overview|results?|examples?))$",
     re.IGNORECASE,
 )
 _VERB_IN_LABEL = re.compile(
@@ -40,8 +50,40 @@ def _question(label: str, setting: Setting) -> str:
     return f"What {'are' if plural else 'is'} {label}?"
 
 
+def leftover(text: str) -> tuple[str, str] | None:
+    """The label and the sentence of a "Label: sentence" item that makes no label card ("Ablations:
+    ...", "Fix: ..."): the label is cut off the sentence (a heading left in a prompt reads as broken
+    text) and returned to be shown as context only when it names something."""
+    found = split_label(text)
+    if found is None:
+        return None
+    label, rest = found
+    label_plain = plain(label)
+    if not label_plain or len(label_plain.split()) > 6 or _VERB_IN_LABEL.search(label_plain) or "\n" in label:
+        return None
+    if not re.match(r"^[\"“*_(\[A-Z0-9`$\\]", rest) or label_plain.endswith(("?", "？")):
+        return None  # "as follows: the ..." goes on mid-sentence: not a label
+    words = label_plain.split()
+    if not text.lstrip().startswith(("**", "__")) and (
+        len(words) > 4
+        or re.search(r"\b\w{3,}ed\b", label_plain)
+        or re.search(r"[.,;]", label_plain)
+        or any(w.lower() in language.STOPWORDS and w.lower() not in ("of", "and", "for", "in", "vs") for w in words)
+        or words[0].lower() in language.VERBS
+        or words[0].lower().endswith(("en", "ing"))
+    ):
+        return None  # "Kant defined the human dignity: ...": a sentence with a colon
+    return label_plain, rest
+
+
 def split_label(text: str) -> tuple[str, str] | None:
     """The label and the description of a "Label: description" item, if it is one."""
+    # a citation or abbreviation between label and colon is not part of the term:
+    # "FIRE position encodings (Li et al., 2023): ...", "**Read** (R): ..."
+    text = _LABEL_ASIDE.sub(_LABEL_ASIDE_REPL, text.strip(), count=1)
+    italic = _ITALIC_LABEL.match(text)
+    if italic:
+        text = f"**{italic.group(1)}**{text[italic.end(1) + 1 :]}"  # "*Empathy*: ..." reads as "**Empathy**: ..."
     match = _LABEL.match(text.strip())
     if not match:
         return None
@@ -88,7 +130,10 @@ def propose(text: str, setting: Setting) -> Iterator[Candidate]:
         return
     description = prose(described[0].text)
     if not cjk:
-        description = re.sub(r"^(?:Is|Are)\s+(?=(?:a|an|the|one)\b)", "", description)
+        # "THOR: This is a 3D simulator ...": "This" is the label, and what follows defines it
+        description = re.sub(
+            r"^(?:(?:This|It|These|They)\s+)?(?:Is|is|Are|are)\s+(?=(?:a|an|the|one)\b)", "", description
+        )
         if re.match(
             r"^(?:is|are|was|were|can|has|have|will|e\.g\.|for example|example|eg\b|see\b|the same|this|that"
             r"|it|these|those)\b",
@@ -128,6 +173,13 @@ def propose(text: str, setting: Setting) -> Iterator[Candidate]:
     first_word = (re.findall(r"[A-Za-z]+", plain(description)) or [""])[0].lower()
     if not cjk and first_word and first_word[:5] in {w.lower()[:5] for w in re.findall(r"[A-Za-z]+", label_plain)}:
         return  # "Success percentage: Percentage of ...": the description restates the label
+    if not cjk and re.match(
+        r"^(?:(?:because|though|although|however|but|so|in an?|if you|we|you|previously|while|with|to|inspired"
+        r"|after|before|unlike|instead)\b|(?-i:[A-Z]{3,})\b)",
+        plain(description),
+        re.I,
+    ):
+        return  # a reason, a concession, advice or code ("SELECT * FROM"): not what the label is
     if not cjk and not definitional(label_plain, plain(description)):
         return  # a claim about the label ("MiniMax suggested ..."): "What is X?" would not fit it
     answer = description.rstrip("。.") if not cjk else description
@@ -140,6 +192,23 @@ _FINITE = re.compile(
 )
 
 
+def _main_verb(text: str) -> bool:
+    """Whether a text has a verb in the present tense after its first word ("act", "collects"), or a
+    negated auxiliary: the mark of a sentence, not of a noun phrase."""
+    found = re.findall(r"[A-Za-z][a-z'’]+", text)
+    for previous, word in itertools.pairwise(found):
+        lower = word.lower()
+        if re.search(r"n['’]t$", lower):
+            return True
+        if previous.lower() in language.STOPWORDS or previous.lower().endswith("ly"):
+            continue
+        if (lower.endswith("s") and (lower[:-1] in language.VERBS or lower[:-2] in language.VERBS)) or (
+            lower in language.VERBS and previous.lower().endswith("s") and not previous.lower().endswith("ss")
+        ):
+            return True
+    return False
+
+
 def definitional(label: str, description: str) -> bool:
     """Whether a description says what the label is (a noun phrase, perhaps with a relative clause,
     or the label restated with "is/are") rather than making a claim about it."""
@@ -150,9 +219,31 @@ def definitional(label: str, description: str) -> bool:
     restated = re.match(rf"^(?:the |a |an )?{re.escape(label.lower())}s?\s+(?:is|are)\s", description.lower())
     if restated:
         return True
+    subject = re.split(r"\b(?:is|are|was|were)\b", description, maxsplit=1)
+    label_stems = {w[:4].lower() for w in re.findall(r"[A-Za-z]{4,}", label)}
+    if (
+        len(subject) == 2
+        and len(subject[0].split()) <= 4
+        and re.match(r"^(?:the|a|an)?\s*\w", subject[0], re.IGNORECASE)
+        and not re.search(r"[,(]", subject[0])
+        and re.match(r"^\s*\w+ed\b", subject[1])
+    ):
+        said = {w[:4].lower() for w in re.findall(r"[A-Za-z]{4,}", subject[0])}
+        if said & label_stems:
+            return True  # "Loss Normalization: The loss is normalized by ...": what the label does
+    if re.match(r"^(?:the|a|an)\s|^\w+['’]s\s", description, re.IGNORECASE) and _main_verb(head):
+        return False  # "The agent collects experience ...", "Mistral's version omits ...": a claim
     if words[0].lower() in ("a", "an", "the", "one", "any", "some"):
         return not _FINITE.search(head) and not re.search(r"\b\w+ed\b", head.split(",")[0][20:])
     first = words[0].lower()
+    if first.endswith("ing") and len(first) > 5 and first not in ("using", "having", "being", "making", "doing"):
+        # "Empathy: Understanding the other person's feelings": a gerund names an activity
+        verbs = [
+            w
+            for w in re.findall(r"[a-z]+", description.lower())
+            if w.endswith("s") and (w[:-1] in language.VERBS or w[:-2] in language.VERBS)
+        ]
+        return not _FINITE.search(description) and not verbs and not re.match(r"^\w+ing (?:that|with)\b", description)
     if first in language.VERBS or first.endswith(("ing", "ed")) or first[:-1] in language.VERBS:
         return False  # "Inspired by ...", "Using ...", "Observe ...": a clause, not what the label is
     return not _FINITE.search(head) and not re.search(r"\b[a-z]{3,}(?:ed)\b", head)

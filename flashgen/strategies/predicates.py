@@ -70,6 +70,32 @@ _PREPOSITIONS = frozenset(
 )
 
 
+_LIGHT = wordset(
+    "become seem remain appear take get go come like want need say tell think feel look reveal show mean let"
+)
+_OF = wordset("of as like than")
+# Verbs whose object follows a particle: "depend on X" is asked "What does ... depend on?".
+_PHRASAL = frozenset(
+    tuple(pair.split(":"))
+    for pair in wordset(
+        "depend:on rely:on focus:on lead:to belong:to refer:to contribute:to apply:to respond:to consist:of"
+        " result:in lie:in correspond:to converge:to reduce:to amount:to"
+    )
+)
+
+
+def _specific(words: list[str]) -> bool:
+    """Whether a subject names something particular: a rare word, an acronym, a name or a number
+    ("attention residue", "DP", "Wilshire 5000"), not an everyday one ("the process", "players")."""
+    content = [w for w in words if w not in ("the", "a", "an", "of", "and")]
+    return any(language.zipf(w) < 4.6 or not w.isalpha() for w in content)
+
+
+def _verb_like(word: str) -> bool:
+    """A word that reads as a finite verb (a known verb or its -s form, a verb in -ate)."""
+    return word in language.VERBS or word[:-1] in language.VERBS or word[:-2] in language.VERBS or word.endswith("ate")
+
+
 def _base(verb: str) -> tuple[str, bool] | None:
     """The base form of a present-tense verb and whether it was singular ("communicates")."""
     if verb in AUX or verb in ("was", "were", "been", "being"):
@@ -148,7 +174,13 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
         return  # "What does the paper explore?": the subject says nothing out of the note
     if following in language.VERBS or following in AUX:
         return  # "Transformer models use ...": the "verb" was the end of the subject
-    if following in _PREPOSITIONS and not _MANNER.match(rest):
+    particle = ""
+    if (base, following) in _PHRASAL and len(rest.split()) > 2:
+        particle, rest = f" {following}", rest.split(" ", 1)[1]  # "depend on X": "What do ... depend on?"
+        following = rest.split()[0].lower()
+        if following in ("the", "a", "an") and len(rest.split()) < 3:
+            return
+    elif following in _PREPOSITIONS and not _MANNER.match(rest):
         return  # "boils at 100 degrees": a verb and its circumstance, not a verb and its object
     if len(words) == 1 and language.zipf(words[0]) < 3.0 and not words[0].endswith("s"):
         return  # "What does Cory use?": a person, whose name says nothing months later
@@ -157,9 +189,19 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
         return  # "Transformer models uses": not a subject and its verb
     if not singular and not plural_subject and not re.search(r"(?:ia|ae|ren|men|ple)$", words[-1]):
         return  # "The base model ...": a base-form verb wants a plural subject ("Experts learn")
+    if not rest[:1].isalpha() or re.search(r"\b(?:I|I've|I'm|my|he|his|him|she|her)\b", rest):
+        return  # "states \(m_t\) ...", "model (a 1B ...)": a plural noun; or the author's own story
+    if re.search(r"\band (?:is|are|was|were|has|have|can|\w+s)\b", rest) and not re.search(r"\band \w+s\b", subject):
+        return  # "the global batch ... and divides them": a second predicate the answer would cut
+    if not _specific(words) or base in _LIGHT or re.search(r"['’]s\b", subject):
+        return  # "What does the process take?", "What do players expect?", "alex's plant": no term asked about
+    if following in _OF or re.match(r"^(?:\d|(?:one|two|three|four|five|six|seven|eight|nine|ten)\b)", following):
+        return  # "rules of evaluating", "serves two purposes": the object is not the point
+    if _verb_like(following):
+        return  # "Performance increases correlate ...": the "verb" was a noun and the verb follows
     do = "does" if singular else "do"
     adverb = f" {adverb}" if adverb else ""
     who = lower_first(subject)
     asked = "How" if _MANNER.match(rest) else "What"  # "learn through X" is a manner, "communicate X" an object
-    question = f"{asked} {do} {who}{adverb} {base}?"
+    question = f"{asked} {do} {who}{adverb} {base}{particle}?"
     yield Candidate("basic", "qa:predicate", question, rest, sentence.index, 6.8, setting.section)
