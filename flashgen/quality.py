@@ -445,8 +445,8 @@ def _not_knowledge(p: Probe) -> bool:
     text = f"{p.prompt} {p.answer}"
     if _TODO.search(text) or _TODO.search(p.source[:200]):
         return True
-    if re.search(r"https?://|www\.", text):
-        return True
+    if re.search(r"https?://|www\.", _MATH.sub(" ", text)):
+        return True  # a link (an address inside math or code is not one)
     # A blank in a question the author asked is not an answer.
     return _is_blank(p) and p.prompt.rstrip().endswith(("?", "？"))
 

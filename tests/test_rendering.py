@@ -65,7 +65,7 @@ def test_code_blocks_are_highlighted_and_preserved(anki: Anki, run_build: Builde
                   ```python
                   evens = [x for x in range(10) if x % 2 == 0]  # <b>not bold</b>
                   ```
-                - **Plain** block:
+                - A block without a language is shown as **plain** text:
 
                   ```
                   if a < b && c > d { return; }
@@ -149,8 +149,8 @@ def test_images_are_packed_safely(anki: Anki, run_build: Builder, tmp_path: Path
             "a/diagram-note.md": """
                 Key takeaways:
                 - The **architecture** is shown here: ![diagram](img/diagram.png)
-                - **Remote** images stay: ![logo](https://example.org/logo.png)
-                - **Escaping** is refused: ![x](../../secret.png) and ![y](/etc/passwd) and ![z](img/link.png)
+                - Images from the web stay **remote** links ![logo](https://example.org/logo.png)
+                - A path **escaping** the folder is refused: ![x](../../secret.png) ![y](/etc/passwd) ![z](img/link.png)
                 - A **missing** one is a warning: ![gone](img/missing.png)
                 - An **Obsidian** embed: ![[img/diagram.png]]
                 """,
@@ -189,7 +189,7 @@ def test_images_are_packed_safely(anki: Anki, run_build: Builder, tmp_path: Path
 HOSTILE = """
 Key takeaways:
 - A **tap** <script>alert(1)</script>Click <a href="javascript:alert(2)">here</a> <img src=x onerror="alert(3)">
-- A **styled** <iframe src="https://evil.example"></iframe><style>body{display:none}</style>Styled
+- A **styled** <iframe src="https://evil.example"></iframe><style>body{display:none}</style>frame shows as text
 - The **links** [link](javascript:alert(4)) and [data](data:text/html;base64,PHNjcmlwdD4=) and <a href="JaVaScRiPt:alert(5)">x</a>
 - The <div onclick="alert(6)" onmouseover="alert(7)">**Hover** me</div>
 - An **SVG** <svg onload="alert(8)"><script>alert(9)</script></svg><object data="x"></object><embed src="x">

@@ -86,7 +86,7 @@ Key takeaways:
 - The **definitions**: $\def\link{\hre} \link f{javascript:alert(3)}{x}$ and $\newcommand{\s}{\sty} \let\c=\class$.
 - The **escaped** ones: \\(\href{javascript:alert(4)}{x}\\) and `\(\href{javascript:alert(5)}{x}\)` code.
 - A character reference: &#92;href{javascript:alert(6)}{x} and **\href{javascript:alert(7)}{bold}**.
-- **Harmless** math keeps working: $\frac{a}{b} \color{red}{c} \sqrt{d_k}$ and $\\href$ (a line break).
+- Harmless math keeps **working**: $\frac{a}{b} \color{red}{c} \sqrt{d_k}$ and $\\href$ (a line break).
 """
 
 

@@ -87,6 +87,8 @@ def _failures(candidate: Candidate, setting: Setting, source: str, number: str =
     if candidate.role == "cloze:emphasis" and _MAPPING.search(probe.prompt):
         # "binden / band / gebunden → [...]": the author's own mapping, asked from its left side
         failed = [name for name in failed if name not in ("fragment", "trivia-number")]
+    if candidate.role == "cloze:emphasis" and "trivia-number" in failed and _the_number(probe):
+        failed.remove("trivia-number")  # "Water boils at **100 degrees** at sea level.": the number is the claim
     if candidate.role == "cloze:emphasis" and quality.short_claim(probe):
         # "**Merge sort** is stable.": a short claim whose term the author marked reads on its own
         failed = [name for name in failed if name != "no-context"]
@@ -171,6 +173,12 @@ def _candidates(text: str, setting: Setting) -> Iterator[Candidate]:
                 yield candidate
 
 
+def _the_number(probe: quality.Probe) -> bool:
+    """Whether the number the author marked is what a short claim says: the only number in a
+    sentence of a few words, no other setting shown."""
+    return not re.search(r"\d", probe.prompt + probe.lead) and len(probe.prompt.split()) <= 15
+
+
 def _sentence_lead(candidate: Candidate, setting: Setting) -> bool:
     """Whether a candidate is shown after the sentence it refers to (not a heading or a parent)."""
     return bool(candidate.lead) and candidate.lead not in (setting.section, setting.parent)
@@ -196,8 +204,10 @@ def propose(text: str, setting: Setting) -> Outcome:
             candidate = replace(candidate, lead="")
         if any(k.claim == candidate.claim for k in kept) or len(kept) >= MAX_CARDS:
             continue
-        if candidate.kind == "cloze" and _sentence_lead(candidate, setting) and (
-            len(plain(candidate.lead).split()) + len(plain(candidate.front).split()) > MAX_LED_CLOZE_WORDS
+        if (
+            candidate.kind == "cloze"
+            and _sentence_lead(candidate, setting)
+            and (len(plain(candidate.lead).split()) + len(plain(candidate.front).split()) > MAX_LED_CLOZE_WORDS)
         ):
             reasons.append("too-long")  # two sentences to read before the blank: too long for a cloze
             continue

@@ -275,7 +275,7 @@ def _not_a_target(text: str, match: re.Match[str]) -> bool:
         return True
     if re.search(r"→|->|=>|<-|←", inner):
         return True
-    if not re.search(r"[^\W\d_]{2}", inner) or "\\" in inner:
+    if not re.search(r"[^\W\d_]{2}|\d", inner):
         return True  # a symbol ("s\\y", "M"): notation, not a term
     if text[: match.start()].count("(") > text[: match.start()].count(")"):
         return True  # inside an aside ("(**PIE strong cases**, sg. active indicative)")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from .. import language
 from .candidates import Candidate, Setting
 from .cjk import phrases
-from .sentences import anaphoric, claims, plain, prose
+from .sentences import anaphoric, claims, has_verb, plain, prose
 
 _LABEL = re.compile(
     r"^(?:\*\*|__)(?P<a>[^*_\n]{1,60}?)\s*(?:[:：]\s*(?:\*\*|__)\s*[:：]?|(?:\*\*|__)\s*(?:[:：]|\s[—–-]\s))\s*"
@@ -64,6 +64,13 @@ def leftover(text: str) -> tuple[str, str] | None:
     if not re.match(r"^[\"“*_(\[A-Z0-9`$\\]", rest) or label_plain.endswith(("?", "？")):
         return None  # "as follows: the ..." goes on mid-sentence: not a label
     words = label_plain.split()
+    if text.lstrip().startswith(("**", "__")) and not re.match(
+        r"^\s*(?:\*\*|__)[^*_\n]+?(?:\*\*|__)\s*(?:\([^()]*\)\s*)?[:：]|^\s*(?:\*\*|__)[^*_\n]+?[:：]\s*(?:\*\*|__)",
+        text,
+    ):
+        return None  # "**Harmless** math keeps working: ...": a sentence that opens with a bold word
+    if words[0].lower() in language.STOPWORDS and words[0].lower() not in ("the", "a", "an"):
+        return None  # "For **loading**: ...": a phrase, not a name
     if not text.lstrip().startswith(("**", "__")) and (
         len(words) > 4
         or re.search(r"\b\w{3,}ed\b", label_plain)
@@ -71,8 +78,11 @@ def leftover(text: str) -> tuple[str, str] | None:
         or any(w.lower() in language.STOPWORDS and w.lower() not in ("of", "and", "for", "in", "vs") for w in words)
         or words[0].lower() in language.VERBS
         or words[0].lower().endswith(("en", "ing"))
+        or has_verb(label_plain)
     ):
         return None  # "Kant defined the human dignity: ...": a sentence with a colon
+    if not claims(rest):
+        return None  # "**Plain** block:" over code: the label line is the only prose there is
     return label_plain, rest
 
 

@@ -27,7 +27,7 @@ _ASIDE = re.compile(
     r"|[^()]{0,400},\s*etc\.?)\)",
     re.IGNORECASE,
 )
-_BARE_URL = re.compile(r"<?https?://\S+>?")
+_BARE_URL = re.compile(r"(?<![(\"'=])<?https?://[^\s)\"'<>]+>?")  # not an image's or an attribute's address
 EMPHASIS = re.compile(r"\*\*(?=\S)(.{1,400}?)(?<=\S)\*\*|__(?=\S)(.{1,400}?)(?<=\S)__|==(?=\S)(.{1,400}?)(?<=\S)==")
 ITALIC = re.compile(
     r"(?<![\w*])\*(?=[^\s*])([^*]{1,400}?)(?<=\S)\*(?![\w*])|(?<![\w_])_(?=[^\s_])([^_]{1,400}?)(?<=\S)_(?![\w_])"
