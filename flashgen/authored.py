@@ -351,6 +351,9 @@ _MARKS = {
 }
 
 
+_GLOSSARY_ENTRY = re.compile(r"\s*(?:`[^`\n]{1,80}`|#[\w/-]+)\s*")  # an entry's name in code or as a tag
+
+
 def _cloze(text: str, syntax: Syntax, *, marked: bool) -> AuthoredCard | None:
     """The paragraph as a cloze note, its marked spans as deletions; None if it marks none.
 
@@ -376,6 +379,8 @@ def _cloze(text: str, syntax: Syntax, *, marked: bool) -> AuthoredCard | None:
             for m in _MARKS[mark].finditer(masked):
                 if any(m.start() < b and a < m.end() for a, b in taken):
                     continue
+                if _GLOSSARY_ENTRY.fullmatch(text[: m.start()]):
+                    continue  # "`#m` ==ABSTRACT== — Formal maths": a marker on a glossary entry, not a deletion
                 number += 1  # the mark stays inside the deletion: the answer shows as the author marked it
                 spans.append((m.start(), m.end(), f"{{{{c{number}::{cloze_safe(text[m.start() : m.end()])}}}}}"))
                 taken.append((m.start(), m.end()))

@@ -120,6 +120,8 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
     question = why(effect[:1].upper() + effect[1:])
     if not question or not well_formed(question) or not _explains(cause):
         return
+    if re.search(r"\b(?:and|or|but|the|a|an|of|to|with)$", cause.rstrip(" .")):
+        return  # "Increasing the training time increases the EMC and": the reason is cut
     yield Candidate("basic", "qa:cause", question, cause.rstrip("."), sentence.index, 8.0, setting.section)
 
 

@@ -43,11 +43,17 @@ _SECOND_CLAUSE = re.compile(
 )
 
 
+def judgement(rest: str) -> bool:
+    """Whether a description opens with a verdict on its subject ("an impressive model", "A Popular
+    but Flawed Method") rather than saying what it is."""
+    return bool(_JUDGEMENT.match(rest))
+
+
 def defines(rest: str) -> bool:
     """Whether the rest of "X is ..." says what X is: no judgement of X ("an impressive model", "the
     best activation function"), no second claim joined on ("..., so if you want ..."), nothing
     personal, and not cut before what it introduces ("comprised of,", "given as:")."""
-    return not _JUDGEMENT.match(rest) and not _SECOND_CLAUSE.search(rest)
+    return not judgement(rest) and not _SECOND_CLAUSE.search(rest)
 
 
 def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
@@ -65,6 +71,11 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
         return  # "since memory transfers are ...": a clause, not a term
     if not words or len(words) > 7 or anaphoric(term) or words[0].lower() in ("i", "we", "you", "there", "what"):
         return
+    if words[-1].lower() in language.STOPWORDS or any(
+        w.lower().endswith("s") and (w.lower()[:-1] in language.VERBS or w.lower()[:-2] in language.VERBS)
+        for w in words[1:]
+    ):
+        return  # "CCV implementation obtains a [mean reward]": a clause cut at a verb, not a term
     if any(
         w.lower() in language.STOPWORDS
         and w.lower() not in ("of", "the", "a", "an", "in", "for", "behind", "between", "and", "to")

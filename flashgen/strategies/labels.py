@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 
 from .. import language
+from . import definitions
 from .candidates import Candidate, Setting
 from .cjk import phrases
 from .sentences import anaphoric, claims, has_verb, plain, prose
@@ -190,6 +191,8 @@ def propose(text: str, setting: Setting) -> Iterator[Candidate]:
         re.I,
     ):
         return  # a reason, a concession, advice or code ("SELECT * FROM"): not what the label is
+    if not cjk and definitions.judgement(plain(description)):
+        return  # "Top P Sampling: A Popular but Flawed Method": a verdict, not what it is
     if not cjk and not definitional(label_plain, plain(description)):
         return  # a claim about the label ("MiniMax suggested ..."): "What is X?" would not fit it
     answer = description.rstrip("。.") if not cjk else description
