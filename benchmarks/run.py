@@ -68,6 +68,7 @@ class Run:
     returncode: int
     stdout: str = ""
     stderr: str = ""
+    cpu: float = 0.0  # user + system seconds of the process and the children it waited for
 
 
 @dataclass
@@ -109,6 +110,7 @@ def run_child(cmd: Sequence[str], cwd: Path, timeout: float = CHILD_TIMEOUT) -> 
             proc.returncode,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
+            usage.ru_utime + usage.ru_stime,
         )
 
 
