@@ -113,8 +113,10 @@ _NOISE = re.compile(
     re.DOTALL,
 )
 # Emoji shortcodes (`:bulb:`, `:+1:`), outside code and math; their neighbours are not letters or
-# colons, so `std::vector`, `a:b:c` and times stay.
-_SHORTCODE = re.compile(r"(?P<code>`+).+?(?P=code)|\$[^$\n]+\$|(?<![\w:]):[a-z0-9_+-]*[a-z][a-z0-9_+-]*:(?![\w:])")
+# colons, so `std::vector`, `a:b:c` and times stay. (Every branch starts with its character and the
+# neighbour before the colon is checked after it, `:(?<![\w:]:)`: the regex engine then skips
+# straight to the next backtick, dollar or colon instead of trying every position.)
+_SHORTCODE = re.compile(r"(?P<code>`+).+?(?P=code)|\$[^$\n]+\$|:(?<![\w:]:)[a-z0-9_+-]*[a-z][a-z0-9_+-]*:(?![\w:])")
 _LIST_TYPES = ("bullet_list", "ordered_list")
 
 # A page or place in the source before a point (`pg 19:`, `p. 19 -`, `(p. 19)`, `pp. 3-5`,
@@ -478,7 +480,7 @@ def locate(text: str) -> tuple[str, str]:
     first, newline, rest = text.partition("\n")
     match = _LOCATOR_BEFORE.match(first)
     if match is None:
-        match = _LOCATOR_AFTER.search(first)
+        match = _LOCATOR_AFTER.search(first) if _ends_with_number(first) else None
         if match is None or not first[: match.start()].strip():
             return text, ""
         first = first[: match.start()] + match.group("stop")
@@ -491,6 +493,17 @@ def locate(text: str) -> tuple[str, str]:
     time = match.groupdict().get("time")
     locator = time or _page(match.group("kind"), match.group("place"))
     return first + newline + rest, locator
+
+
+def _ends_with_number(line: str) -> bool:
+    """Whether a line ends as a place after a point does: a number, then perhaps a closing bracket
+    and a full stop (`_LOCATOR_AFTER` can match only then; checked first, as that search tries
+    every position of the line)."""
+    end = line[:-1] if line.endswith((".", "。")) else line
+    end = end.rstrip()
+    if end.endswith((")", "]")):
+        end = end[:-1].rstrip()
+    return end[-1:].isdecimal()
 
 
 # Before a point without a colon or dash, only these say "page" for sure ("pg 19 Habits ...").

@@ -18,9 +18,9 @@ ATOM = re.compile(
     r"\$\$.{1,4000}?\$\$|\$[^$\n]{1,4000}\$|\\\(.{1,4000}?\\\)|\\\[.{1,4000}?\\\]|`[^`]{0,4000}`|<[^>]{1,4000}>",
     re.DOTALL,
 )
-_LINK = re.compile(r"(?<!!)\[([^\[\]]{0,4000})\]\([^()]{0,4000}\)")  # no nested brackets: linear on "[a [a [a ..."
+_LINK = re.compile(r"\[(?<!!\[)([^\[\]]{0,4000})\]\([^()]{0,4000}\)")  # no nested brackets: linear on "[a [a [a ..."
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_WIKI = re.compile(r"(?<!!)\[\[([^\]]{0,4000})\]\]")
+_WIKI = re.compile(r"\[(?<!!\[)\[([^\]]{0,4000})\]\]")
 _FOOTNOTE = re.compile(r"\[\^[^\]]{0,400}\]")
 _ASIDE = re.compile(
     r"\s*\((?:(?:e\.g\.|eg\.|i\.e\.|see|cf\.|via|source)\s[^()]{0,400}|[^()]{0,400}\bet al\b[^()]{0,400}"
@@ -30,7 +30,7 @@ _ASIDE = re.compile(
 _BARE_URL = re.compile(r"(?<![(\"'=])<?https?://[^\s)\"'<>]+>?")  # not an image's or an attribute's address
 EMPHASIS = re.compile(r"\*\*(?=\S)(.{1,400}?)(?<=\S)\*\*|__(?=\S)(.{1,400}?)(?<=\S)__|==(?=\S)(.{1,400}?)(?<=\S)==")
 ITALIC = re.compile(
-    r"(?<![\w*])\*(?=[^\s*])([^*]{1,400}?)(?<=\S)\*(?![\w*])|(?<![\w_])_(?=[^\s_])([^_]{1,400}?)(?<=\S)_(?![\w_])"
+    r"\*(?<![\w*]\*)(?=[^\s*])([^*]{1,400}?)(?<=\S)\*(?![\w*])|_(?<![\w_]_)(?=[^\s_])([^_]{1,400}?)(?<=\S)_(?![\w_])"
 )
 QUOTED = re.compile(r"[“\"]([^”\"]{3,40})[”\"]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -154,8 +154,10 @@ def prose(markdown: str) -> str:
     text = _LINK.sub(lambda m: m.group(1) or "", markdown)
     text = _WIKI.sub(lambda m: language.wikilink_label(m.group(1)), text)
     text = _FOOTNOTE.sub("", text)
-    text = _BARE_URL.sub("", text)
-    text = _ASIDE.sub("", text)
+    if "://" in text:  # (each of these two searches would otherwise try every position)
+        text = _BARE_URL.sub("", text)
+    if "(" in text:
+        text = _ASIDE.sub("", text)
     return " ".join(text.split())
 
 
@@ -163,7 +165,9 @@ def prose(markdown: str) -> str:
 def plain(markdown: str) -> str:
     """Plain text of inline markdown, emphasis markers dropped (for judging, not for showing)."""
     image = r"!\[[^\]]*\]\([^)]*\)|!\[\[[^\]]*\]\]"
-    text = re.sub(rf"\s*(?:{image})(?=\s*[,.;:!?])|(?:{image})", "", prose(markdown))
+    text = prose(markdown)
+    if "![" in text:
+        text = re.sub(rf"\s*(?:{image})(?=\s*[,.;:!?])|(?:{image})", "", text)
     text = EMPHASIS.sub(lambda m: next(g for g in m.groups() if g is not None), text)
     text = ITALIC.sub(lambda m: next(g for g in m.groups() if g is not None), text)
     text = re.sub(r"<[^>]+>", "", text)
