@@ -9,6 +9,7 @@ run, and prints both and their ratio.
 
     python benchmarks/instructions.py                    # baseline: HEAD
     python benchmarks/instructions.py --baseline 28d1c59 --notes 100
+    python benchmarks/instructions.py --baseline main --folder /tmp/peers/n1000/plain   # peers.py's notes
 
 Each version is run twice, over a few notes and over those plus N more, and the difference is
 divided by N, so interpreter start-up and imports cancel out. Needs `valgrind` (Debian:
@@ -79,6 +80,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline", default="HEAD", help="the git commit to compare with (default: HEAD)")
     parser.add_argument("--notes", type=int, default=100, help="notes counted (default: 100)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--folder", type=Path, help="count over this notes folder (e.g. peers.py's author/ or plain/) [generated]"
+    )
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         raise SystemExit("needs valgrind (Debian: apt-get install valgrind)")
@@ -86,7 +90,10 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="flashgen-instructions-") as scratch:
         folder = Path(scratch)
         notes = folder / "bench"
-        generate(notes, WARM + args.notes, args.seed)
+        if args.folder is not None:
+            notes = args.folder.resolve()
+        else:
+            generate(notes, WARM + args.notes, args.seed)
         baseline = folder / "baseline"
         subprocess.run(
             ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(baseline), args.baseline], check=True

@@ -155,7 +155,7 @@ _ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 
 
 def _clean_line(line: str) -> str:
-    return _BLOCK_ID.sub("", line).rstrip()
+    return (_BLOCK_ID.sub("", line) if "^" in line else line).rstrip()
 
 
 @lru_cache(maxsize=16)
@@ -173,7 +173,8 @@ def _without_tags(text: str, syntax: Syntax) -> str:
 
 def _as_text(side: str) -> str:
     """One side of a one-line card, which markdown must not read as a list: `2.` is the answer 2."""
-    return _ORDERED.sub(r"\1\\\2", side.strip())
+    side = side.strip()
+    return _ORDERED.sub(r"\1\\\2", side) if side[:1].isdecimal() else side
 
 
 def tagged(tags: Iterable[str], body: str, syntax: Syntax) -> bool:

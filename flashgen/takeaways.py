@@ -117,6 +117,7 @@ _NOISE = re.compile(
 # neighbour before the colon is checked after it, `:(?<![\w:]:)`: the regex engine then skips
 # straight to the next backtick, dollar or colon instead of trying every position.)
 _SHORTCODE = re.compile(r"(?P<code>`+).+?(?P=code)|\$[^$\n]+\$|:(?<![\w:]:)[a-z0-9_+-]*[a-z][a-z0-9_+-]*:(?![\w:])")
+_SHORTCODE_NAME = re.compile(r":(?<![\w:]:)[a-z0-9_+-]*[a-z][a-z0-9_+-]*:(?![\w:])")  # its last branch alone
 _LIST_TYPES = ("bullet_list", "ordered_list")
 
 # A page or place in the source before a point (`pg 19:`, `p. 19 -`, `(p. 19)`, `pp. 3-5`,
@@ -167,11 +168,12 @@ class _Block:
     """A block of the note (a heading, paragraph, list, item, code, ...) and the blocks inside it:
     markdown-it's syntax tree, kept to what the takeaways are read from, with plain attributes."""
 
-    __slots__ = ("children", "content", "map", "tag", "type")
+    __slots__ = ("children", "content", "map", "tag", "text", "type")
 
     def __init__(self, kind: str, tag: str, where: list[int] | None, content: str = "") -> None:
         self.type, self.tag, self.map, self.content = kind, tag, where, content
         self.children: list[_Block] = []
+        self.text: str | None = None  # `_inline_text`, once it was asked for
 
     @classmethod
     def tree(cls, tokens: Sequence[Token]) -> _Block:
@@ -603,9 +605,12 @@ def _heading_level(node: _Block) -> int:
 
 
 def _inline_text(node: _Block) -> str:
+    if node.text is not None:  # (a block's text is read for several purposes)
+        return node.text
     text = " ".join(_readable(c.content) for c in node.children if c.type == "inline").strip()
     if text.startswith("[!"):  # an Obsidian callout's first line, `[!note] Title`, is its frame
         text = _CALLOUT.sub("", text, count=1).strip()
+    node.text = text
     return text
 
 
@@ -616,7 +621,8 @@ def _readable(text: str) -> str:
     """Text as its author sees it: without comments and shortcodes, emoji shortcodes as emoji."""
     text = _without_noise(text)
     if ":" in text:
-        text = _SHORTCODE.sub(_emoji, text)
+        if _SHORTCODE_NAME.search(text):  # (else the substitution below would change nothing)
+            text = _SHORTCODE.sub(_emoji, text)
         if "\0" in text:  # unknown shortcodes, dropped with the space before them
             text = re.sub(r"[ \t]*\0", "", text).strip()
     return text
