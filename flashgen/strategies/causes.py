@@ -23,6 +23,9 @@ _CAUSE_FIRST = re.compile(
     r"^(?P<cause>.{12,}?)(?:,|;|\s[—–]|\.)?\s+(?:hence|therefore|thus|so|which is why|that is why|this is why)\s*,?\s+"
     r"(?P<effect>.{8,})$"
 )
+# The words each pattern needs (looked for first: the patterns try every length of the first part).
+_EFFECT_WORDS = ("because", "since", "due to", "as a result of", "thanks to")
+_CAUSE_WORDS = ("hence", "therefore", "thus", "so", "which is why", "that is why", "this is why")
 _BECAUSE_FIRST = re.compile(r"^(?:because|since)\s+(?P<cause>.{8,}?),\s+(?P<effect>.{8,})$", re.IGNORECASE)
 _PURPOSE = re.compile(r"^(?P<action>[A-Z][a-z]+\s.{5,}?),?\s+(?:in order\s+)?(?P<goal>to\s+(?P<verb>[a-z]+)\b.{3,})$")
 MAX_WORDS = 30
@@ -93,7 +96,11 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
         return
     text = unemphasised(sentence.text)
     yield from _purpose(text, sentence, setting)
-    match = _BECAUSE_FIRST.match(text) or _EFFECT_FIRST.match(text) or _CAUSE_FIRST.match(text)
+    match = (
+        _BECAUSE_FIRST.match(text)
+        or (_EFFECT_FIRST.match(text) if any(w in text for w in _EFFECT_WORDS) else None)
+        or (_CAUSE_FIRST.match(text) if any(w in text for w in _CAUSE_WORDS) else None)
+    )
     if not match:
         return
     effect, cause = match.group("effect").strip(" ,;"), match.group("cause").strip(" ,;")

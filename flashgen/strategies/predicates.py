@@ -129,7 +129,7 @@ def _split(text: str) -> tuple[str, str, str, str, tuple[str, bool]] | None:
         if tokens[at].endswith("ly") and len(tokens) > at + 3:
             adverb, at = tokens[at], at + 1
         verb = tokens[at]
-        if not re.fullmatch(r"[a-z]{3,}", verb):
+        if not (len(verb) >= 3 and verb.isascii() and verb.isalpha() and verb.islower()):  # [a-z]{3,}
             continue
         found = _base(verb)
         rest = " ".join(tokens[at + 1 :])
