@@ -19,6 +19,7 @@ hold the same number of notes and cards.
 
     python benchmarks/peers.py                        # sizes 1000 and 10000, 3 rounds
     python benchmarks/peers.py --sizes 1000 --repeat 5 --workdir /tmp/peers --json peers.json
+    python benchmarks/peers.py --baseline 3c61efb      # and flashgen at that commit, in the same rounds
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ from run import Run, run_child  # noqa: E402
 
 ANKDOWN = "ankdown==0.7.1"
 CARDS_PER_NOTE = 6  # 60,000 cards from 10,000 notes, as in issue 18
-TOOLS = ("floor", "ankdown", "author", "generating")
 
 _COUNT = """
 import json, sqlite3, sys, tempfile, zipfile, os
@@ -104,10 +104,12 @@ def count(package: Path) -> tuple[int, int]:
     return notes, cards
 
 
-def commands(flashgen: list[str], ankdown: Path, size: Path, cards: int) -> dict[str, tuple[list[str], Path]]:
+def commands(
+    flashgen: list[str], ankdown: Path, size: Path, cards: int, baseline: list[str] | None = None
+) -> dict[str, tuple[list[str], Path]]:
     """Each tool's command and the package it writes."""
     out = size / "out"
-    return {
+    found = {
         "floor": (
             [
                 sys.executable,
@@ -134,27 +136,59 @@ def commands(flashgen: list[str], ankdown: Path, size: Path, cards: int) -> dict
             out / "generating" / "plain.apkg",
         ),
     }
+    if baseline is not None:
+        found["author@base"] = (
+            [*baseline, "build", str(size / "author"), "-o", str(out / "author-base")],
+            out / "author-base" / "author.apkg",
+        )
+        found["generating@base"] = (
+            [*baseline, "build", str(size / "plain"), "-o", str(out / "generating-base")],
+            out / "generating-base" / "plain.apkg",
+        )
+    return found
+
+
+def baseline_command(work: Path, commit: str) -> list[str]:
+    """flashgen as it was at `commit`: its package exported from git under the work folder and run
+    with it first on the path (the installed dependencies are shared)."""
+    source = work / "baseline"
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(HERE.parent), "archive", commit, "flashgen"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
+    return ["env", f"PYTHONPATH={source}", sys.executable, "-m", "flashgen"]
 
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def measure(flashgen: list[str], ankdown: Path, work: Path, notes: int, repeat: int, seed: int) -> dict[str, object]:
+def measure(
+    flashgen: list[str],
+    ankdown: Path,
+    work: Path,
+    notes: int,
+    repeat: int,
+    seed: int,
+    baseline: list[str] | None = None,
+) -> dict[str, object]:
     size = work / f"n{notes}"
     start = time.perf_counter()
     cards = write_notes(size, notes, seed)
     _log(f"[{notes}] notes written ({cards} cards each way) in {time.perf_counter() - start:.1f} s")
-    plan = commands(flashgen, ankdown, size, cards)
-    runs: dict[str, list[Run]] = {tool: [] for tool in TOOLS}
+    plan = commands(flashgen, ankdown, size, cards, baseline)
+    tools = tuple(plan)
+    runs: dict[str, list[Run]] = {tool: [] for tool in tools}
     counts: dict[str, tuple[int, int]] = {}
     for round_ in range(repeat):
         # Rotate the order each round, so that no tool always runs right after the same one.
-        order = TOOLS[round_ % len(TOOLS) :] + TOOLS[: round_ % len(TOOLS)]
+        order = tools[round_ % len(tools) :] + tools[: round_ % len(tools)]
         for tool in order:
             cmd, package = plan[tool]
             # A cold run: no package, and for flashgen no lock file, state or cache either.
-            if tool in ("author", "generating"):
+            if tool not in ("floor", "ankdown"):
                 shutil.rmtree(package.parent, ignore_errors=True)
             package.unlink(missing_ok=True)
             package.parent.mkdir(parents=True, exist_ok=True)
@@ -166,22 +200,23 @@ def measure(flashgen: list[str], ankdown: Path, work: Path, notes: int, repeat: 
             if tool not in counts:
                 counts[tool] = count(package)
         _log(f"[{notes}] round {round_ + 1}: " + ", ".join(f"{t} {runs[t][-1].seconds:.2f} s" for t in order))
-    median = {tool: statistics.median(r.seconds for r in runs[tool]) for tool in TOOLS}
+    median = {tool: statistics.median(r.seconds for r in runs[tool]) for tool in tools}
     return {
         "notes": notes,
         "cards": cards,
         "counts": counts,
         "seconds": median,
-        "cpu": {tool: statistics.median(r.cpu for r in runs[tool]) for tool in TOOLS},
-        "runs": {tool: [round(r.seconds, 3) for r in runs[tool]] for tool in TOOLS},
-        "peak_mb": {tool: round(max(r.rss_mb for r in runs[tool]), 1) for tool in TOOLS},
+        "cpu": {tool: statistics.median(r.cpu for r in runs[tool]) for tool in tools},
+        "runs": {tool: [round(r.seconds, 3) for r in runs[tool]] for tool in tools},
+        "cpu_runs": {tool: [round(r.cpu, 3) for r in runs[tool]] for tool in tools},
+        "peak_mb": {tool: round(max(r.rss_mb for r in runs[tool]), 1) for tool in tools},
         "same_cards": counts["ankdown"] == counts["author"],
     }
 
 
 def print_table(sizes: list[dict[str, object]]) -> None:
     header = (
-        f"{'N notes':>8} {'tool':<11} {'anki notes':>10} {'cards':>7} {'median s':>9} {'x floor':>8}"
+        f"{'N notes':>8} {'tool':<15} {'anki notes':>10} {'cards':>7} {'median s':>9} {'x floor':>8}"
         f" {'cpu s':>7} {'x floor':>8} {'peak MB':>8}"
     )
     print(header)
@@ -191,10 +226,10 @@ def print_table(sizes: list[dict[str, object]]) -> None:
         counts: dict[str, tuple[int, int]] = size["counts"]  # type: ignore[assignment]
         peaks: dict[str, float] = size["peak_mb"]  # type: ignore[assignment]
         cpu: dict[str, float] = size["cpu"]  # type: ignore[assignment]
-        for tool in TOOLS:
+        for tool in seconds:
             notes, cards = counts[tool]
             print(
-                f"{size['notes']:8,} {tool:<11} {notes:10,} {cards:7,} {seconds[tool]:9.2f}"
+                f"{size['notes']:8,} {tool:<15} {notes:10,} {cards:7,} {seconds[tool]:9.2f}"
                 f" {seconds[tool] / seconds['floor']:8.2f} {cpu[tool]:7.2f} {cpu[tool] / cpu['floor']:8.2f}"
                 f" {peaks[tool]:8.0f}"
             )
@@ -205,6 +240,15 @@ def print_table(sizes: list[dict[str, object]]) -> None:
             f" {seconds['generating'] / seconds['author']:.2f}x (cpu {cpu['generating'] / cpu['author']:.2f}x)\n"
             f"{'':8} ankdown and flashgen made the {same} number of notes and cards"
         )
+        if "author@base" in seconds:
+            print(
+                f"{'':8} against the baseline: author cards {seconds['author'] / seconds['author@base']:.2f}x"
+                f" (cpu {cpu['author'] / cpu['author@base']:.2f}x), generating"
+                f" {seconds['generating'] / seconds['generating@base']:.2f}x"
+                f" (cpu {cpu['generating'] / cpu['generating@base']:.2f}x); baseline flashgen / ankdown"
+                f" {seconds['author@base'] / seconds['ankdown']:.2f}x, its generating / author cards"
+                f" {seconds['generating@base'] / seconds['author@base']:.2f}x"
+            )
         print()
 
 
@@ -216,6 +260,9 @@ def main() -> int:
     parser.add_argument("--flashgen", default=f"{shlex.quote(sys.executable)} -m flashgen", help="the flashgen command")
     parser.add_argument("--workdir", type=Path, help="folder for notes, packages and ankdown's venv [temporary]")
     parser.add_argument("--json", type=Path, help="write the results as JSON to this file")
+    parser.add_argument(
+        "--baseline", help="also time flashgen at this git commit (its package exported into the work folder)"
+    )
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -225,7 +272,10 @@ def main() -> int:
     started = time.perf_counter()
     try:
         ankdown = ankdown_python(work)
-        sizes = [measure(flashgen, ankdown, work, int(n), args.repeat, args.seed) for n in args.sizes.split(",")]
+        baseline = None if args.baseline is None else baseline_command(work, args.baseline)
+        sizes = [
+            measure(flashgen, ankdown, work, int(n), args.repeat, args.seed, baseline) for n in args.sizes.split(",")
+        ]
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
