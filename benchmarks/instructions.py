@@ -83,6 +83,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--folder", type=Path, help="count over this notes folder (e.g. peers.py's author/ or plain/) [generated]"
     )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        help="count this copy of the code (a folder holding flashgen/, e.g. from git archive) instead of the "
+        "working tree, which must then not change during the run",
+    )
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         raise SystemExit("needs valgrind (Debian: apt-get install valgrind)")
@@ -100,7 +106,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         try:
             results = {}
-            for label, source in ((f"baseline {args.baseline}", baseline), ("working tree", ROOT)):
+            current = ("working tree", ROOT) if args.source is None else (str(args.source), args.source.resolve())
+            for label, source in ((f"baseline {args.baseline}", baseline), current):
                 results[label] = per_note(source, notes, args.notes)
                 print(
                     f"{label:>24}: {results[label][0] / 1e6:8.2f} M instructions a note ({results[label][1]:.1f} cards)"
