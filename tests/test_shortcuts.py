@@ -194,3 +194,28 @@ def test_cause_patterns_need_their_words(text: str) -> None:
         assert any(w in text for w in causes._EFFECT_WORDS)
     if causes._CAUSE_FIRST.match(text):
         assert any(w in text for w in causes._CAUSE_WORDS)
+
+
+# ---------------------------------------------------------------- code and math spans (render), lists (focus)
+
+_CODE_OR_MATH_PLAIN = re.compile(r"`+|\$+")
+_LONE_BACKTICK_PLAIN = re.compile(r"(?<!`)`(?!`)")
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_texts(["`x`", "``y``", "$m$", "$$d$$", "\\`"], "`$a \n\\"), start=st.integers(0, 12))
+def test_code_and_math_openers_as_with_the_run_first(text: str, start: int) -> None:
+    from flashgen import render
+
+    assert _matches(render._CODE_OR_MATH, text) == _matches(_CODE_OR_MATH_PLAIN, text)
+    found, plain = render._LONE_BACKTICK.search(text, start), _LONE_BACKTICK_PLAIN.search(text, start)
+    assert (found and found.span()) == (plain and plain.span())
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_texts(["a", "b c", ", ", " and ", " or ", "x-y", ",", "and", "or"], " .!'’"))
+def test_a_closing_list_needs_a_comma_and_a_conjunction(text: str) -> None:
+    from flashgen.strategies import focus
+
+    if focus._LIST.search(text):
+        assert ", " in text and (" and " in text or " or " in text)
