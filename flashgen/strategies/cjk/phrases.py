@@ -153,7 +153,9 @@ def noun_end(text: str) -> bool:
 
 # In an answer, only what points outside the card: "this", "the former", "I" ("其", "その" name the subject).
 _POINTING = re.compile(
-    r"これ|それ|あれ|上記|前述|以下|前者|後者|自分|私|僕|这|那|它|[他她](?:们|是|说|在|的|认为|发明|提出)|上述|以下|下面|前者|后者|我(?!们)|你"
+    # (a Chinese "这些状态", "用它" after the answer's first words points back inside the answer itself)
+    r"これ|それ|あれ|上記|前述|以下|前者|後者|自分|私|僕|^[这那它他她]|[他她](?:们|是|说|在|的|认为|发明|提出)|上述|以下|下面"
+    r"|前者|后者|我(?!们)|你"
 )
 
 
@@ -162,6 +164,8 @@ def answer_ok(answer: str) -> bool:
     bare = outside_brackets(answer)
     if re.search(r"(?:^|\s)\*\s", answer) or answer.startswith(("*", "-", "+")):
         return False  # list items run into a line: not one answer
+    if _RUN_TOGETHER.search(re.sub(r"[)）](?=\s)", "字", bare)):
+        return False  # "…（Ambiguation） 这是…": two lines of a note run together
     return 2 <= len(answer) <= MAX_ANSWER and not _POINTING.search(bare) and not remark(bare) and "？" not in answer
 
 
