@@ -113,7 +113,11 @@ def term(text: str, lang: str, *, strict: bool = True) -> str:
         return ""
     if strict and lang == "zh" and not noun_end(text):
         return ""  # "语言研究的基本单位一般认为": a clause ending in a verb (a label may be a verbal noun: "错误纠正")
-    if not re.search(r"[\w\u3040-\u30ff\u4e00-\u9fff]", text) or text.isdigit() or _PART_OF_SOURCE.match(glossed):
+    if (
+        not re.search(r"[\w\u3040-\u30ff\u4e00-\u9fff]", text)
+        or text.isdigit()
+        or _PART_OF_SOURCE.match(glossed.strip("`"))
+    ):
         return ""  # "6章とは？": a part of the book, not a term
     return text
 
