@@ -162,10 +162,13 @@ def defuse(fragment: str) -> str:
     refused = dict(_refused(fragment))
     if "{{c" in fragment:
         # Older Ankis show a cloze that is not being asked as its bare text, so `\hr{{c1::ef}}`
-        # reads `\href` there: the text as shown without the cloze markup is checked too.
-        shown, origin = _without_clozes(fragment)
-        for start, found in _refused(shown):
-            refused.setdefault(origin(start), found)
+        # reads `\href` there: the text as shown without the cloze markup is checked too, with
+        # an opener that nothing closes read both as markup and as the text Anki leaves it
+        # (`\{{c1::\{{c1::href}}` shows `\{{c1::\href`).
+        for unclosed_as_text in (False, True):
+            shown, origin = _without_clozes(fragment, unclosed_as_text)
+            for start, found in _refused(shown):
+                refused.setdefault(origin(start), found)
     if not refused:
         return fragment
     resolver = _media.get()
@@ -235,9 +238,21 @@ def _refusal(found: str) -> str:
     )
 
 
-def _without_clozes(text: str) -> tuple[str, Callable[[int], int]]:
+def _without_clozes(text: str, unclosed_as_text: bool = False) -> tuple[str, Callable[[int], int]]:
     """`text` as Anki shows a cloze deletion that is not being asked (its answer, without the
-    hint), and a map from a position in it to the position in `text`."""
+    hint), and a map from a position in it to the position in `text`. With `unclosed_as_text`,
+    an opener that no `}}` closes (a `}}` closes the latest opener still open) is text."""
+    tokens = list(_CLOZE_MARKUP.finditer(text))
+    unclosed: set[int] = set()
+    if unclosed_as_text:
+        still_open: list[int] = []
+        for index, match in enumerate(tokens):
+            if match.group() == "}}":
+                if still_open:
+                    still_open.pop()
+            elif match.group() != "::":
+                still_open.append(index)
+        unclosed = set(still_open)
     kept: list[str] = []
     starts: list[int] = []  # where each kept piece starts in the shown text
     sources: list[int] = []  # and in `text`
@@ -254,8 +269,10 @@ def _without_clozes(text: str) -> tuple[str, Callable[[int], int]]:
             sources.append(last)
             shown += until - last
 
-    for match in _CLOZE_MARKUP.finditer(text):
+    for index, match in enumerate(tokens):
         token = match.group()
+        if index in unclosed:
+            continue  # text
         if token == "::" and (not depth or hint_depth):
             continue  # text
         if token == "}}" and not depth:

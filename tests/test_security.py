@@ -303,6 +303,7 @@ _HOSTILE_PIECES = [
 @given(st.lists(st.sampled_from(_HOSTILE_PIECES), max_size=14).map("".join))
 @example("\\\\bbox[\\]")  # found by hypothesis: a line break and the word bbox, no command
 @example("\\bbox&#91;latex]")  # found by hypothesis: flashgen's break inside the options is no CSS
+@example("\\{{c1::\\{{c1::href}}")  # found by hypothesis: an unclosed opener stays text (`\{{c1::\href`)
 @settings(max_examples=1500, deadline=None)
 def test_no_arrangement_of_markup_gets_a_refused_command_through(text: str) -> None:
     for html in (render.markdown(text), render.escape(text), render.sanitise(text)):
