@@ -588,8 +588,8 @@ def _flattened(text: str) -> str:
 # character of the note is escaped, and the only tags are the ones written here.
 
 _LEAD_OPEN, _LEAD_CLOSE = '<span class="fg-lead">', "</span> "  # a lead sentence the generator wrote
-_CODE_OR_MATH = re.compile(r"`+|\$+")
-_LONE_BACKTICK = re.compile(r"(?<!`)`(?!`)")  # what closes a code span opened by one backtick
+_CODE_OR_MATH = re.compile(r"``*|\$\$*")  # `+ and $+, each starting with its character (searched for first)
+_LONE_BACKTICK = re.compile(r"`(?<!``)(?!`)")  # what closes a code span opened by one backtick
 _STARS = re.compile(r"\*+")
 _HOLE = "\x00"  # stands for a code span or math while emphasis is matched; punctuation to the rules
 _ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~" + _HOLE)

@@ -317,7 +317,7 @@ def subject(text: str, sentence: Sentence, setting: Setting) -> Iterator[Candida
 
 
 def closing_list(text: str, sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
-    match = _LIST.search(text)
+    match = _LIST.search(text) if ", " in text and (" and " in text or " or " in text) else None
     if not match:
         return
     start, listed = match.start("list"), match.group("list")
