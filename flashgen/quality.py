@@ -369,6 +369,11 @@ def _no_context(p: Probe) -> bool:
     return bool(_is_blank(p) and len(words(prompt)) + len(words(p.answer)) - 1 < 8 and not lead)
 
 
+def has_verb(text: str) -> bool:
+    """Whether a text has a word that reads as a verb (an auxiliary, a common verb, an -s or -ed form)."""
+    return bool(_VERBISH.search(_MATH.sub(" ", text)))
+
+
 def short_claim(p: Probe) -> bool:
     """A short sentence with a blank and nothing pointing back ("[...] is stable."): the length checks
     of `fragment` and `no-context` alone would drop it."""
@@ -530,8 +535,9 @@ def _too_long(p: Probe) -> bool:
     if count > MAX_PROMPT_WORDS or count + len(words(p.lead)) > MAX_PROMPT_WORDS + 5:
         return True  # the prompt, or the prompt with the sentence shown before it, is not read at a glance
     sentences = language.split_sentences(prompt.replace(GAP, "x").replace(BLANK, "x"))
-    if len(sentences) > 1 and count > 25:
-        return True
+    ends = re.findall(r"(?<!\b[a-z])(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bvs)[.!?]\s+[a-z]", prompt)
+    if (len(sentences) > 1 or ends) and count > 25:
+        return True  # two sentences ("... is to [...]. entropy collapse is ..."): the answer is buried
     limit = MAX_DEFINITION_WORDS if _is_question(p) else MAX_ANSWER_WORDS
     return len(words(p.answer)) > limit
 

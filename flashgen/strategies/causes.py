@@ -112,6 +112,8 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
         return
     if len(effect.split()) < 4 or len(cause.split()) < 3 or len(effect.split()) > MAX_WORDS:
         return
+    if effect.split()[0].lower() in ("as", "to", "for", "in", "on", "with", "by", "from", "at"):
+        return  # "As to find a better layout — why?": a phrase, not a statement to explain
     if len(cause.split()) > MAX_WORDS or effect.rstrip().endswith("?") or ":" in cause:
         return
     if _PERSONAL.search(effect) or re.match(r"^(?:however|but|and|so|also|yet)\b", effect, re.I):

@@ -8,7 +8,8 @@ whose hidden part is not the point after all.
 - `subject`: a named subject the rest of the sentence describes ("[...] are replacing hand-written software").
 - `closing_list`: the short list a lead-in introduces ("Datasets need to be [...]").
 - `extraposed`: the complement of "It's going to be an [...] to ...".
-- `compound`: a compound term ("in-context learning").
+- `compound`: a compound term ("in-context learning"; not a generic head such as "cross-entropy loss",
+  "task-specific model").
 - `end_focus`: the noun phrase that closes a short claim (English puts new information last).
 """
 
@@ -122,9 +123,9 @@ _EXTRAPOSED = re.compile(
     r"^It(?:’s|'s| is| was| will be)(?: going to be)? (?:a|an|the) (?P<x>(?:[a-z-]+ ){0,2}[a-z-]+) (?:to|that|for)\b"
 )
 _COMPOUND = re.compile(
-    r"\b(?:[a-z]+-){1,2}[a-z]+ (?:learning|training|attention|model|models|network|networks|search|sampling"
-    r"|decoding|tuning|inference|scaling|loss|memory|encoding|encodings|normalization|regularization"
-    r"|optimization|descent|programming|testing)\b"
+    r"\b(?:[a-z]+-){1,2}[a-z]+ (?:learning|attention|search|sampling"
+    r"|decoding|tuning|inference|scaling|encoding|encodings|normalization|regularization"
+    r"|descent|programming|testing)\b"
 )
 _PERSONAL = re.compile(r"\b(?:I|I'm|I’m|my|me)\b")
 
@@ -348,7 +349,7 @@ def extraposed(text: str, sentence: Sentence, setting: Setting) -> Iterator[Cand
 def compound(text: str, sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
     atoms = protected(text)
     for match in _COMPOUND.finditer(text):
-        following = text[match.end() :].split()[:1]
+        following = [w.strip(".,;:!?") for w in text[match.end() :].split()[:1]]
         noun_goes_on = (
             bool(following)
             and following[0].isalpha()

@@ -193,6 +193,14 @@ def propose(sentence: Sentence, setting: Setting) -> Iterator[Candidate]:
         return  # "states \(m_t\) ...", "model (a 1B ...)": a plural noun; or the author's own story
     if re.search(r"\band (?:is|are|was|were|has|have|can|\w+s)\b", rest) and not re.search(r"\band \w+s\b", subject):
         return  # "the global batch ... and divides them": a second predicate the answer would cut
+    if words[0].endswith("ing") or re.search(r"(?:ic|al|ous|ive|ful|able|ible)$", words[-1]):
+        return  # "Adding the RRR loss", "Ratio of episodic [return]": not a named thing as subject
+    if len(words) == 1 and subject[:1].isupper() and not subject.isupper() and not words[0].endswith("s") and (
+        language.zipf(words[0]) < 4.0
+    ):
+        return  # "What does Simon consider?": a person, whose name says nothing months later
+    if re.search(r"\bso\b", rest):
+        return  # "problem complexity so this needs to be tuned": a second clause in the answer
     if not _specific(words) or base in _LIGHT or re.search(r"['’]s\b", subject):
         return  # "What does the process take?", "What do players expect?", "alex's plant": no term asked about
     if following in _OF or re.match(r"^(?:\d|(?:one|two|three|four|five|six|seven|eight|nine|ten)\b)", following):
