@@ -369,11 +369,6 @@ def _no_context(p: Probe) -> bool:
     return bool(_is_blank(p) and len(words(prompt)) + len(words(p.answer)) - 1 < 8 and not lead)
 
 
-def has_verb(text: str) -> bool:
-    """Whether a text has a word that reads as a verb (an auxiliary, a common verb, an -s or -ed form)."""
-    return bool(_VERBISH.search(_MATH.sub(" ", text)))
-
-
 def short_claim(p: Probe) -> bool:
     """A short sentence with a blank and nothing pointing back ("[...] is stable."): the length checks
     of `fragment` and `no-context` alone would drop it."""
