@@ -515,7 +515,8 @@ def recorded(options: Options) -> tuple[lock.Record, ...]:
 
 def check(options: Options) -> tuple[Harvest, tuple[SourceProblem, ...]]:
     """Takeaways that make no card, each with why and what its author can write instead, as
-    `path:line: message`; and takeaways too long to make good cards."""
+    `path:line: message`; and takeaways too long to make good cards. A paragraph read only in
+    case it holds a card (`Takeaway.guessed`) is named only with `prose`."""
     from . import notes, takeaways
     from .harvest import harvest
 
@@ -531,6 +532,8 @@ def check(options: Options) -> tuple[Harvest, tuple[SourceProblem, ...]]:
         except SourceError:
             continue
         for takeaway in takeaways.extract(note, prose=options.prose):
+            if takeaway.guessed and not options.prose and takeaway.location not in carded:
+                continue  # a paragraph read in case it held a card: no advice is owed on it
             for message in _advice(takeaway, note.title, carded):
                 problems.append(SourceProblem(note.path, takeaway.line, message))
     return crop, tuple(sorted(problems, key=lambda p: (str(p.path), p.line)))

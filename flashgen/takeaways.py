@@ -48,6 +48,9 @@ class Takeaway:
     children: tuple[Takeaway, ...] = ()
     locator: str = ""  # where in the source the author found it: "p. 19", "loc. 1234", "12:34"
     card: authored.AuthoredCard | None = None  # the card the author wrote, when the takeaway is one
+    # Read from a paragraph in case it holds a definition or a cause (the sections of a Japanese or
+    # Chinese note), not marked by the author: `check` does not list it when it makes no card.
+    guessed: bool = False
 
     @property
     def location(self) -> str:
@@ -414,7 +417,7 @@ class _Extraction:
                 continue
             text = _inline_text(block)
             if _substantial(text) and not _is_lead_in(block) and not text.endswith((":", "：")):
-                yield from self._paragraph(block, section, sentences=False)
+                yield from (replace(t, guessed=True) for t in self._paragraph(block, section, sentences=False))
 
     def _points_and_paragraphs(self) -> Iterator[Takeaway]:
         """A note without lists or marker headings: its points and paragraphs (not the

@@ -364,3 +364,30 @@ def test_wrapped_lines_and_formulas_are_not_points(body: str) -> None:
     found = extract(note(body))
     assert found
     assert not any(t.text.startswith((")", "\\", "$")) for t in found), texts(found)
+
+
+def test_check_names_the_authors_points_not_every_paragraph_read_in_case(tmp_path: Path) -> None:
+    # A Japanese note's section paragraphs are read in case they hold a definition or a cause; the
+    # ones that make no card are not the author's takeaways, and listing each (about 2,300 lines
+    # on a real blog) would bury the advice that matters.
+    from click.testing import CliRunner
+
+    from flashgen.cli import main
+
+    from .conftest import write_notes
+
+    note = (
+        "---\ntitle: 読書メモ\n---\n"
+        "## まとめ\n\n"
+        "- 今日も良い一日でした\n\n"
+        "## 第1章 テスト\n\n"
+        "この章では多くのことが紹介されていて、とても長い段落が続いていくのでその内容を読み進めていきます。\n\n"
+        "凝集性とは要素同士の機能的な関連度のことである。\n"
+    )
+    vault = write_notes(tmp_path / "vault", {"a.md": note})
+    runner = CliRunner()
+    checked = runner.invoke(main, ["check", str(vault)])
+    assert checked.exit_code == 0, checked.output
+    paragraph_line = note.splitlines().index(next(x for x in note.splitlines() if x.startswith("この章"))) + 1
+    assert "a.md:6: makes no card" in checked.stdout  # the author's point is named
+    assert f"a.md:{paragraph_line}:" not in checked.stdout
