@@ -58,6 +58,7 @@ def setting_of(takeaway: Takeaway, cue: str, parent: str = "") -> strategies.Set
         section=strategies.informative(takeaway.section, cue),
         parent=parent,
         language=strategies.language_of(takeaway.full_text),
+        children=tuple(child.text for child in takeaway.children),
     )
 
 

@@ -309,6 +309,13 @@ def _until_blank(lines: Sequence[str]) -> list[str]:
     return out
 
 
+# A term in bold at the start of a sentence, then what it is: "A **monomorphism** is ...", "The
+# **standard deviation** of a distribution is ...", "**Anki** is ...".
+_DEFINING = re.compile(
+    r"^(?:(?:a|an|the)\s+)?(?:\*\*|__)[^*_\n]{2,60}(?:\*\*|__)(?:\s+(?:of|in|for)\s+(?:a|an|the)\s+\w+)?"
+    r"(?:\s+(?:or|also called|\()[^.]{0,80}?)?\s+(?:is|are|refers?\s+to|means|denotes)\s+\S",
+    re.IGNORECASE,
+)
 PROSE_MIN_WORDS = 8  # a shorter paragraph is a caption or a transition, not a takeaway
 PROSE_MIN_CHARS = 20  # ... or, in Chinese and Japanese, which have no spaces, a shorter one
 
@@ -350,6 +357,8 @@ class _Extraction:
             # Japanese and Chinese notes keep their knowledge in the paragraphs of each chapter's
             # section; a まとめ or 总结 section mostly holds the author's impressions.
             found = sorted([*found, *self._section_paragraphs()], key=lambda t: t.line)
+        else:  # a note of lists: the sentences that define a term the author set in bold are takeaways too
+            found = sorted([*found, *self._definitions()], key=lambda t: t.line)
         self.found = tuple(found)
         if authored.mentions(note.body, syntax):
             self.found = _with_authored(self.found, root, note, self.owner, syntax)
@@ -444,6 +453,25 @@ class _Extraction:
             yield from self._paragraph(block, section, sentences=False)
         elif _is_link(text, 3):
             self.skipped.append((line, "only a link"))
+
+    def _definitions(self) -> Iterator[Takeaway]:
+        """The sentences of paragraphs (or callouts) outside the lists that define a term set in
+        bold ("A **monomorphism** is a left-cancellable morphism."): the wiki convention for the
+        term a note is about, and its most important sentence."""
+        for outer, section, excluded in _sections(self.blocks):
+            inner = outer.children if outer.type == "blockquote" else [outer]
+            for block in inner:
+                if excluded or block.type != "paragraph" or block.map is None:
+                    continue
+                first = self.owner.body_line + block.map[0]
+                text = _inline_text(block)
+                if first in self.used or ("**" not in text and "__" not in text):
+                    continue
+                for sentence in language.sentences(" ".join(text.split())):
+                    if _DEFINING.search(sentence) and len(sentence.split()) >= PROSE_MIN_WORDS:
+                        source_lines = self.lines[block.map[0] : block.map[1]]
+                        yield _takeaway(self.owner, sentence, first + _line_of(source_lines, sentence), section)
+                        break
 
     def reason(self) -> str:
         if self.found:

@@ -265,7 +265,9 @@ def test_every_note_with_knowledge_makes_cards(capsys: pytest.CaptureFixture[str
     # 160 made none when the author's bold skipped the checker; 176 once it did not (the 20 notes lost
     # had only cards such as "What does Cory use?", "[...]harles Goes Dancing", "What is Tanh? -> the
     # best performing activation function"; 4 notes gained label cards).
-    assert len(silent) <= total * 0.42, silent
+    # Strategies for more shapes (a term and its description, advice, a claim and the reason after
+    # it, relations; the bold-term definitions of list notes) bring it from 166 to 151.
+    assert len(silent) <= total * 0.36, silent
     reasons = dict(silent)
     assert reasons["alexwendland-public-note/notes/bloom_filters.md"].startswith("is empty")  # a draft
     assert "index of other notes" in reasons["florian-reading-notes/books/06_Secrets_of_Sand_Hill_Road/README.md"]

@@ -21,8 +21,21 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from .. import quality
-from . import causes, cjk, definitions, focus, labels, mechanisms, predicates, questions
+from .. import language, quality
+from . import (
+    advice,
+    causes,
+    cjk,
+    consequences,
+    definitions,
+    focus,
+    glossary,
+    labels,
+    mechanisms,
+    predicates,
+    questions,
+    relations,
+)
 from .candidates import Candidate, Setting, informative
 from .sentences import anaphoric, claims, language_of, plain
 
@@ -100,6 +113,8 @@ def _failures(candidate: Candidate, setting: Setting, source: str, number: str =
         rf"(?<!\w){re.escape(probe.answer)}(?!\w)", probe.prompt, re.IGNORECASE
     ):
         failed.append("leak")  # the author chose it: only a prompt that says it again fails
+    if candidate.role == "cloze:emphasis" and _titled(probe.answer, setting.title):
+        failed.append("leak")  # ... or the title shown on every card (the definition card takes its place)
     return failed
 
 
@@ -144,6 +159,9 @@ def _candidates(text: str, setting: Setting) -> Iterator[Candidate]:
     if labelled:
         yield from labelled
         return  # a label's description is asked for by the label card, never blanked
+    yield from glossary.propose(text, setting)  # a term described otherwise than by a definition
+    yield from advice.reasoned(text, setting)  # an instruction and the reason nested under it
+    yield from consequences.propose(text, setting)  # a claim, and "This is because ..." after it
     base = setting.section
     cut = labels.leftover(text) if setting.language == "en" else None
     if cut is not None:
@@ -166,7 +184,7 @@ def _candidates(text: str, setting: Setting) -> Iterator[Candidate]:
         elif setting.parent and len(setting.parent.split()) <= MAX_LEAD_WORDS and _names(setting.parent, setting):
             lead = setting.parent  # a nested item is read under its parent
         local = replace(setting, section=lead)
-        for strategy in (definitions, causes, mechanisms, predicates, focus, cjk):
+        for strategy in (definitions, causes, mechanisms, predicates, advice, relations, focus, cjk):
             for candidate in strategy.propose(sentence, local):
                 if candidate.kind == "cloze" and cut is not None and candidate.lead == base:
                     candidate = replace(candidate, lead="")  # a label before a cloze reads as leftover text
@@ -218,6 +236,23 @@ def propose(text: str, setting: Setting) -> Outcome:
         kept.append(judged)
     kept.sort(key=lambda c: c.claim)
     return Outcome(tuple(kept), () if kept else tuple(dict.fromkeys(reasons)) or ("no-claim",))
+
+
+def _titled(hidden: str, title: str) -> bool:
+    """Whether the note's title, shown on every card, says a cloze's hidden term: the term
+    the title starts with ("Anki", "Flashcard" in "flashcards", "Velocity selector" in "Velocity
+    selector for charged particles") or most of the title ("standard deviation" in "variance and
+    standard deviation"). A letter, a word inside another word, or a word the title mentions in
+    passing ("principle" in "Inventing on Principle") does not count."""
+    named = [w for w in _words(title) if w not in language.STOPWORDS]
+    said = [w for w in _words(plain(hidden)) if w not in language.STOPWORDS]
+    if not said or (len(said) == 1 and len(said[0]) < 3) or not set(said) <= set(named):
+        return False
+    return named[: len(said)] == said or len(said) * 3 >= len(named) * 2
+
+
+def _words(text: str) -> list[str]:
+    return [re.sub(r"(?<=\w{3})(?:s|es|ing)$", "", w) for w in re.findall(r"\w+", text.lower())]
 
 
 def _repeats(lead: str, front: str) -> bool:

@@ -63,6 +63,7 @@ class Setting:
     section: str = ""  # informative heading, or ""
     parent: str = ""  # plain text of the parent item of a nested one
     language: str = "en"
+    children: tuple[str, ...] = ()  # the markdown of the items nested under the takeaway
 
 
 @dataclass(frozen=True)
