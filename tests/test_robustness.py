@@ -576,7 +576,8 @@ def test_preview_shows_text_that_looks_like_rich_markup(tmp_path: Path) -> None:
     vault = write_notes(
         tmp_path / "vault",
         {
-            "rich.md": "## Key takeaways\n\n- Closing tags like [/] confuse **rich** markup.\n"
+            # (not named rich.md: a title that says the bold term is a leak, and the card would go)
+            "brackets.md": "## Key takeaways\n\n- Closing tags like [/] confuse **rich** markup.\n"
             "- A [bold]styled[/bold] **word**.\n"
         },
     )
