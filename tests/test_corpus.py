@@ -266,8 +266,9 @@ def test_every_note_with_knowledge_makes_cards(capsys: pytest.CaptureFixture[str
     # had only cards such as "What does Cory use?", "[...]harles Goes Dancing", "What is Tanh? -> the
     # best performing activation function"; 4 notes gained label cards).
     # Strategies for more shapes (a term and its description, advice, a claim and the reason after
-    # it, relations; the bold-term definitions of list notes) bring it from 166 to 151.
-    assert len(silent) <= total * 0.36, silent
+    # it, relations; the bold-term definitions of list notes) took it from 166 to 151 when they
+    # landed; the stricter checker that followed leaves 160.
+    assert len(silent) <= total * 0.38, silent
     reasons = dict(silent)
     assert reasons["alexwendland-public-note/notes/bloom_filters.md"].startswith("is empty")  # a draft
     assert "index of other notes" in reasons["florian-reading-notes/books/06_Secrets_of_Sand_Hill_Road/README.md"]
