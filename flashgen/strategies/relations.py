@@ -77,7 +77,10 @@ def _subject(text: str, everyday: bool = False) -> str:
 
 def _gerund(subject: str) -> bool:
     """ "Removing dependency graph scores ...": an activity, grammatically singular."""
-    return bool(re.match(r"^[a-z]+ing\b", subject)) and subject.split()[0] not in ("thing", "king", "string")
+    words = subject.split()
+    if len(words) == 2 and words[1].endswith("s"):
+        return False  # "zoning laws", "training runs": a noun before its plural head, not an activity
+    return bool(re.match(r"^[a-z]+ing\b", subject)) and words[0] not in ("thing", "king", "string")
 
 
 def _answer(text: str) -> str:
