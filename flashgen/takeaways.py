@@ -371,6 +371,10 @@ class _Extraction:
             why = "a to-do or placeholder list (TBD, TODO, [ ])"
         elif len(items) >= 2 and sum(bool(_METADATA.match(text)) for text in items) * 2 > len(items):
             why = "a list of metadata (Author: ..., Pages: ...)"
+        elif items and _only_links(lst):
+            # Even under a marker heading ("Lessons Learned" in a book's title): a link alone
+            # says nothing to remember; its knowledge lives on the page it points to.
+            why = "a list of links"
         if why and lst.map is not None:
             self.skipped.append((self.owner.body_line + lst.map[0], why))
         return not why

@@ -391,3 +391,19 @@ def test_check_names_the_authors_points_not_every_paragraph_read_in_case(tmp_pat
     paragraph_line = note.splitlines().index(next(x for x in note.splitlines() if x.startswith("この章"))) + 1
     assert "a.md:6: makes no card" in checked.stdout  # the author's point is named
     assert f"a.md:{paragraph_line}:" not in checked.stdout
+
+
+def test_a_list_of_links_is_no_takeaway_even_under_a_marker_heading() -> None:
+    # A book's title heading that says "Lessons" reads as a marker heading; the chapter index
+    # under it is still only links, and its knowledge lives on the pages it points to.
+    book = note(
+        "# Software Engineering: Lessons Learned from Programming Over Time\n\n"
+        "## Chapters\n\n"
+        "* [Chapter 1 What is Software Engineering](01_What_is.md)\n"
+        "* [Chapter 2 How to Work Well on Teams](02_Teams.md)\n"
+        "* [Chapter 3 Knowledge Sharing](03_Sharing.md)\n"
+    )
+    assert [t.text for t in extract(book)] == []
+    from flashgen.takeaways import explain
+
+    assert "a list of links (line 5)" in explain(book)
