@@ -40,7 +40,8 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "unclosed brackets": lambda size: "- " + "[a " * (size // 3),
     "nested emphasis": lambda size: "- " + "*a " * (size // 6) + "x" + " b*" * (size // 6),
     "many tags": lambda size: "- " + "<b>x</b> " * (size // 9),
-    "many links": lambda size: "- " + "[a](https://example.org/a) " * (size // 27),
+    # (words between the links: a bullet of links alone is no takeaway, "a list of links")
+    "many links": lambda size: "- " + "[a](https://example.org/a) and " * (size // 31),
 }
 
 
