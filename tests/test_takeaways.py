@@ -118,10 +118,17 @@ def test_a_marker_without_items_falls_back() -> None:
     assert texts(extract(note("## Summary\n\n-\n\n## Notes\n\n- kept\n"))) == ["kept"]
 
 
-def test_link_only_lists_are_kept_when_marked() -> None:
-    # Marked lists are the author's choice: even links are kept.
-    found = extract(note("## Key takeaways\n\n- [[spaced repetition]]\n- [Paper](https://x.example)\n"))
-    assert texts(found) == ["[[spaced repetition]]", "[Paper](https://x.example)"]
+def test_link_only_lists_are_no_takeaways_even_when_marked() -> None:
+    # A link alone makes no card whoever marked it; `check` says why (its knowledge lives on the
+    # page it points to) instead of "made no card". A marked list with words around its links
+    # stays (see the next test's "[a](...) by someone" under References for the other case).
+    from flashgen.takeaways import explain
+
+    links = note("## Key takeaways\n\n- [[spaced repetition]]\n- [Paper](https://x.example)\n")
+    assert texts(extract(links)) == []
+    assert "a list of links" in explain(links)
+    worded = note("## Key takeaways\n\n- [[spaced repetition]] beats cramming for long-term recall\n")
+    assert texts(extract(worded)) == ["[[spaced repetition]] beats cramming for long-term recall"]
 
 
 def test_references_heading_inside_a_marker_scope() -> None:
