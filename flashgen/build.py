@@ -488,8 +488,6 @@ def recorded(options: Options) -> tuple[lock.Record, ...]:
     """The lock file's records, each active takeaway's with its line and whole text (the lock file
     keeps only the start of a text): from the state, or where the state does not know them, from
     the notes, matched to the lock file as a build matches them."""
-    from dataclasses import replace as with_values
-
     from . import lock
 
     found = lock.load(options.lock_path)
@@ -508,7 +506,7 @@ def recorded(options: Options) -> tuple[lock.Record, ...]:
     for record in found.records:
         if record.status == "active":
             line, text = known.get(record.takeaway) or current.get(record.guid) or (record.line, record.text)
-            record = with_values(record, line=line, text=text)
+            record = replace(record, line=line, text=text)
         records.append(record)
     return tuple(records)
 
